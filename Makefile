@@ -1,0 +1,43 @@
+# Leadpulse — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+## run: install, migrate and start Leadpulse on the SQLite file ./leadpulse.db
+run: $(VENV)/.installed
+	$(BIN)/leadpulse serve --host $(HOST) --port $(PORT)
+
+## test: lint, type-check, check the import contracts, run the whole test suite
+test: $(VENV)/.installed-dev lint typecheck
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check leadpulse tests bench
+	$(BIN)/ruff format --check leadpulse tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+## bench: run the benchmarks and print their tables
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/collect.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

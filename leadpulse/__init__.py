@@ -1,0 +1,3 @@
+"""Leadpulse: self-hosted lead scoring and lead management."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""`python -m leadpulse` is the `leadpulse` command."""
+
+from leadpulse.cli import main
+
+main()

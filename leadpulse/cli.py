@@ -1,0 +1,298 @@
+"""The `leadpulse` command line: serve, migrate, sites, keys, import and export.
+
+Errors are one readable line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from leadpulse.collect.csvfile import Row, RowError, open_csv, read_rows
+from leadpulse.core.errors import InvalidInput, LeadpulseError
+from leadpulse.core.settings import Settings, load
+from leadpulse.pipeline import Pipeline
+from leadpulse.store import migrate as migrations
+from leadpulse.store import sites as site_store
+from leadpulse.store.engine import create_engine
+from leadpulse.store.lead_list import LeadFilter, list_leads
+
+app = typer.Typer(
+    help="Leadpulse: self-hosted lead scoring and lead management.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+site_app = typer.Typer(help="Websites that send events.", no_args_is_help=True)
+key_app = typer.Typer(help="Secret API keys for the admin API.", no_args_is_help=True)
+app.add_typer(site_app, name="site")
+app.add_typer(key_app, name="key")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return load()
+
+
+@contextmanager
+def _pipeline(migrate_first: bool = True) -> Iterator[Pipeline]:
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    if migrate_first:
+        migrations.upgrade(engine)
+    pipeline = Pipeline(settings, engine)
+    pipeline.start()
+    try:
+        yield pipeline
+    finally:
+        pipeline.stop()
+        engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
+) -> None:
+    """Start the server (collector, admin API)."""
+    import uvicorn
+
+    from leadpulse.web.app import create_app
+
+    settings = _settings()
+    settings = settings.replace(host=host or settings.host, port=port or settings.port)
+    if migrate:
+        migrations.upgrade(create_engine(settings.database_url))
+    err.print(
+        f"Leadpulse on http://{settings.host}:{settings.port}  (database {settings.database_url})"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.log_level == "debug",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    before = migrations.current_revision(engine)
+    migrations.upgrade(engine)
+    after = migrations.current_revision(engine)
+    out.print(f"database at revision {after}" + ("" if before == after else f" (was {before})"))
+
+
+@site_app.command("add")
+def site_add(
+    name: Annotated[str, typer.Argument(help="A name people recognise, e.g. 'Window shop'.")],
+    domain: Annotated[
+        list[str] | None,
+        typer.Option("--domain", "-d", help="Domain the tracker runs on (repeatable)."),
+    ] = None,
+    key: Annotated[str | None, typer.Option(help="Short key (default: from the name).")] = None,
+) -> None:
+    """Register a website and print its public write key."""
+    with _pipeline() as pipeline:
+        site = pipeline.add_site(name, domain or [], key)
+    err.print(f"site [bold]{site.key}[/] ({', '.join(site.domains) or 'any domain'}); write key:")
+    out.print(site.write_key, soft_wrap=True, highlight=False)
+
+
+@site_app.command("list")
+def site_list() -> None:
+    """List the sites and their write keys."""
+    with _pipeline() as pipeline, pipeline.engine.connect() as conn:
+        sites = site_store.list_sites(conn)
+    table = Table("key", "name", "domains", "write key")
+    for s in sites:
+        table.add_row(s.key, s.name, ", ".join(s.domains), s.write_key)
+    out.print(table)
+
+
+@key_app.command("create")
+def key_create(
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. admin or crm-sync.")],
+) -> None:
+    """Create a secret API key; it is printed once and only its hash is stored."""
+    with _pipeline() as pipeline:
+        secret = pipeline.create_api_key(name)
+    err.print(f"secret key [bold]{name}[/] (shown once, store it now):")
+    out.print(secret, soft_wrap=True, highlight=False)
+
+
+@key_app.command("revoke")
+def key_revoke(
+    name: Annotated[str, typer.Argument(help="The key's name or its first 12 characters.")],
+) -> None:
+    """Revoke a secret API key."""
+    with _pipeline() as pipeline:
+        n = pipeline.revoke_api_key(name)
+    if n == 0:
+        raise InvalidInput(f"no active key named or starting with {name!r}")
+    out.print(f"revoked {n} key{'s' if n > 1 else ''}")
+
+
+@key_app.command("list")
+def key_list() -> None:
+    """List API keys (names and prefixes, never the secrets)."""
+    from leadpulse.core.clock import to_iso
+
+    with _pipeline() as pipeline, pipeline.engine.connect() as conn:
+        keys = site_store.list_api_keys(conn)
+    table = Table("name", "prefix", "created", "revoked")
+    for k in keys:
+        table.add_row(k["name"], k["prefix"], to_iso(k["created_at"]), to_iso(k["revoked_at"]))
+    out.print(table)
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items:
+        column, sep, trait = item.partition("=")
+        if not sep or not column or not trait:
+            raise InvalidInput(f"--map takes COLUMN=trait, got {item!r}", field="map")
+        mapping[column] = trait
+    return mapping
+
+
+@app.command("import")
+def import_leads(
+    file: Annotated[Path, typer.Argument(help="CSV export of a CRM or an ad platform.")],
+    id_column: Annotated[
+        str | None, typer.Option(help="Column holding the record's id in the source system.")
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=trait: read a column into a named trait (repeatable)."),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Lead source to record.")] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field separator (default: detected).")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Rows per transaction.", min=1)] = 500,
+) -> None:
+    """Import leads from a CSV file; a second run updates instead of duplicating."""
+    handle = open_csv(file)
+    with handle:
+        total = sum(1 for _ in handle) - 1
+        handle.seek(0)
+        plan, rows = read_rows(
+            handle, id_column=id_column, mapping=_parse_map(map_ or []), delimiter=delimiter
+        )
+        created = updated = 0
+        errors: list[RowError] = []
+        with _pipeline() as pipeline, _progress() as progress:
+            task = progress.add_task(f"importing {file.name}", total=max(total, 0))
+            pending: list[Row] = []
+
+            def flush() -> None:
+                nonlocal created, updated
+                if pending:
+                    c, u = pipeline.upsert_many([r.traits for r in pending], source or "import")
+                    created, updated = created + c, updated + u
+                    progress.advance(task, len(pending))
+                    pending.clear()
+
+            for item in rows:
+                if isinstance(item, RowError):
+                    errors.append(item)
+                    progress.advance(task, 1)
+                    continue
+                pending.append(item)
+                if len(pending) >= batch:
+                    flush()
+            flush()
+    for e in errors[:50]:
+        err.print(f"line {e.line}: {e.message} — skipped", highlight=False)
+    if len(errors) > 50:
+        err.print(f"… and {len(errors) - 50} more rows skipped")
+    out.print(
+        f"{created} leads created, {updated} updated, {len(errors)} rows skipped "
+        f"(columns: {', '.join(plan.targets)})",
+        highlight=False,
+    )
+    if errors and created + updated == 0:
+        raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.command("export")
+def export_leads(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File (default: stdout).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+) -> None:
+    """Export every lead (summary columns and traits)."""
+    if fmt not in {"csv", "jsonl"}:
+        raise InvalidInput(f"--format must be csv or jsonl, not {fmt!r}", field="format")
+    from leadpulse.web.api.present import lead_summary
+
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    target = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        writer: csv.DictWriter[str] | None = None
+        cursor = None
+        with engine.connect() as conn:
+            while True:
+                page = list_leads(conn, LeadFilter(), sort="created_at", limit=1000, cursor=cursor)
+                for row in page.items:
+                    record = {**lead_summary(row), "traits": row["traits"]}
+                    if fmt == "jsonl":
+                        target.write(orjson.dumps(record).decode() + "\n")
+                        continue
+                    record["quality"] = orjson.dumps(record["quality"]).decode()
+                    record["traits"] = orjson.dumps(record["traits"]).decode()
+                    if writer is None:
+                        writer = csv.DictWriter(target, fieldnames=list(record))
+                        writer.writeheader()
+                    writer.writerow(record)
+                if page.next is None:
+                    break
+                cursor = page.next
+    finally:
+        if output:
+            target.close()
+
+
+def main() -> None:
+    try:
+        app()
+    except LeadpulseError as exc:
+        err.print(f"error: {exc.message}", highlight=False, markup=False)
+        sys.exit(1)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        err.print(f"error: cannot use the database: {reason}", highlight=False, markup=False)
+        sys.exit(1)

@@ -1,0 +1,440 @@
+"""The one place that composes the stages.
+
+collect (decoded batch) → enrich (device, place, attribution) → store via the group-committing
+writer → identity (visitor ↔ lead). Later stages (scoring, automations) slot in here. The web
+layer and the CLI call only this module and read-only store queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from leadpulse import identity
+from leadpulse.collect.guard import normalise_domain
+from leadpulse.collect.schema import Batch, Event
+from leadpulse.core import clock
+from leadpulse.core.errors import Conflict, NotFound, Unauthorized
+from leadpulse.core.keys import hash_key, new_secret_key, new_write_key
+from leadpulse.core.settings import Settings
+from leadpulse.core.types import Contact, EventRecord, Site, Touch, VisitContext
+from leadpulse.enrich import (
+    GeoLookup,
+    check_email,
+    check_phone,
+    classify,
+    parse_user_agent,
+    truncate_ip,
+)
+from leadpulse.enrich.quality import contact_quality
+from leadpulse.store import events as event_store
+from leadpulse.store import leads as lead_store
+from leadpulse.store import sites as site_store
+from leadpulse.store import visitors as visitor_store
+from leadpulse.store.activity import record_activity
+from leadpulse.store.schema import leads as leads_table
+from leadpulse.store.schema import visitors as visitors_table
+from leadpulse.store.visitors import VisitorRef
+from leadpulse.store.writer import Writer
+
+_FUTURE_SLACK_MS = 5 * 60_000
+"""Client clocks run fast; a timestamp further ahead than this is taken as 'received now'."""
+
+
+@dataclass(frozen=True, slots=True)
+class CollectResult:
+    accepted: int
+    duplicates: int
+    visitor: int
+    lead: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyResult:
+    visitor: int
+    lead: int | None
+    created: bool
+    merged: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    lead: int
+    created: bool
+    merged: tuple[int, ...]
+
+
+class _LRU(OrderedDict[tuple[int, str], VisitorRef]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: tuple[int, str], value: VisitorRef) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class Pipeline:
+    """Long-lived: owns the writer thread and the caches of one process."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.writer = Writer(engine, settings.commit_max_units)
+        self.geo = GeoLookup(settings.region_database)
+        self._sites: dict[str, Site] = {}
+        self._visitors = _LRU(100_000)
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def stop(self) -> None:
+        self.writer.stop()
+
+    # -- sites and keys --------------------------------------------------------------------
+
+    def add_site(self, name: str, domains: list[str], key: str | None = None) -> Site:
+        """Register a website; its write key goes into the tracker snippet."""
+        clean = sorted({normalise_domain(d) for d in domains})
+        at = clock.now_ms()
+
+        def unit(conn: Connection) -> Site:
+            slug = key or _unique_slug(conn, name)
+            if site_store.site_by_key(conn, slug) is not None:
+                raise Conflict(f"a site with key {slug!r} exists already", field="key")
+            return site_store.create_site(
+                conn, key=slug, name=name, domains=clean, write_key=new_write_key(), at=at
+            )
+
+        return self.writer.run_sync(unit)
+
+    def create_api_key(self, name: str) -> str:
+        """A new secret key; it is shown once, only its hash is kept."""
+        secret = new_secret_key()
+        at = clock.now_ms()
+        self.writer.run_sync(
+            lambda conn: site_store.create_api_key(
+                conn, name=name, prefix=secret[:12], key_hash=hash_key(secret), at=at
+            )
+        )
+        return secret
+
+    def revoke_api_key(self, name_or_prefix: str) -> int:
+        at = clock.now_ms()
+        return self.writer.run_sync(
+            lambda conn: site_store.revoke_api_key(conn, name_or_prefix, at)
+        )
+
+    # -- reading the request ---------------------------------------------------------------
+
+    def site_for_write_key(self, write_key: str) -> Site:
+        site = self._sites.get(write_key)
+        if site is None:
+            with self.engine.connect() as conn:
+                site = site_store.site_by_write_key(conn, write_key)
+            if site is None:
+                raise Unauthorized("unknown write key", field="write_key")
+            self._sites[write_key] = site
+        return site
+
+    def visit_context(
+        self, user_agent: str | None, ip: str | None, language: str | None
+    ) -> VisitContext:
+        ua = parse_user_agent(user_agent)
+        geo = self.geo.lookup(ip)
+        return VisitContext(
+            is_bot=ua.is_bot,
+            bot_name=ua.bot_name,
+            browser=ua.browser,
+            os=ua.os,
+            device=ua.device,
+            country=geo.country,
+            region=geo.region,
+            city=geo.city,
+            ip=truncate_ip(ip),
+            language=language,
+        )
+
+    def _record(self, site: Site, event: Event, received_at: int) -> EventRecord:
+        ts = received_at if event.ts is None else clock.from_datetime(event.ts)
+        if ts > received_at + _FUTURE_SLACK_MS:
+            ts = received_at
+        touch = None
+        if event.type == "page_view":
+            attribution = classify(event.url, event.referrer, site.domains)
+            if attribution.is_touch:
+                touch = Touch(
+                    channel=attribution.channel,
+                    source=attribution.source,
+                    medium=attribution.medium,
+                    campaign=attribution.campaign,
+                    keyword=attribution.keyword,
+                    landing_page=attribution.landing_page,
+                    referrer_host=attribution.referrer_host,
+                    at=ts,
+                )
+        properties = event.properties
+        measures = {
+            "engaged_ms": event.engaged_ms,
+            "depth": event.depth,
+            "intensity": event.intensity,
+        }
+        if any(v is not None for v in measures.values()):
+            properties = {**properties, **{k: v for k, v in measures.items() if v is not None}}
+        return EventRecord(
+            uid=event.id,
+            type=event.type,
+            ts=ts,
+            session_id=event.session_id,
+            url=event.url,
+            referrer=event.referrer,
+            title=event.title,
+            properties=properties,
+            touch=touch,
+        )
+
+    # -- collect ---------------------------------------------------------------------------
+
+    async def collect(self, site: Site, batch: Batch, ctx: VisitContext) -> CollectResult:
+        received_at = clock.now_ms()
+        groups: dict[str, list[EventRecord]] = {}
+        for event in batch.events:
+            anon = event.anonymous_id or batch.anonymous_id
+            assert anon is not None  # checked when decoding
+            groups.setdefault(anon, []).append(self._record(site, event, received_at))
+        cached = {anon: self._visitors.get((site.id, anon)) for anon in groups}
+
+        def unit(conn: Connection) -> list[tuple[str, VisitorRef, int]]:
+            return [
+                (anon, *_store_events(conn, site, anon, cached[anon], ctx, recs, received_at))
+                for anon, recs in groups.items()
+            ]
+
+        stored = await self.writer.run(unit)
+        accepted = 0
+        for anon, ref, n in stored:
+            self._visitors.put((site.id, anon), ref)
+            accepted += n
+        first = stored[0][1]
+        return CollectResult(
+            accepted=accepted,
+            duplicates=len(batch.events) - accepted,
+            visitor=first.id,
+            lead=first.lead_id,
+        )
+
+    # -- identity --------------------------------------------------------------------------
+
+    def contact(self, traits: dict[str, Any]) -> tuple[Contact, dict[str, Any]]:
+        """Normalise the identity fields of traits; return them with the column values."""
+        fields = identity.split_contact_fields(traits)
+        email = check_email(fields["email"])
+        phone_raw = fields["phone"]
+        region = traits.get("country") if isinstance(traits.get("country"), str) else None
+        phone = check_phone(phone_raw, region or self.settings.default_phone_region)
+        contact = Contact(
+            email=email.normalised if email.valid else None,
+            phone=phone.e164 if phone.valid else None,
+            external_id=fields["external_id"],
+            quality=contact_quality(email, phone if phone_raw else None),
+        )
+        columns = {
+            "email": email.normalised,
+            "phone": phone.e164 or phone_raw,
+            "external_id": fields["external_id"],
+            "name": fields["name"],
+            "company": fields["company"],
+            "quality": contact.quality,
+        }
+        return contact, columns
+
+    async def identify(
+        self, site: Site, anonymous_id: str, traits: dict[str, Any], ctx: VisitContext
+    ) -> IdentifyResult:
+        at = clock.now_ms()
+        contact, columns = self.contact(traits)
+
+        def unit(conn: Connection) -> tuple[VisitorRef, bool, tuple[int, ...]]:
+            ref, _ = visitor_store.get_or_create_visitor(conn, site.id, anonymous_id, ctx, at)
+            if ref.is_bot:
+                return ref, False, ()
+            lead_id, created, merged = _land(
+                conn, contact, columns, traits, ref.lead_id, "identify", at
+            )
+            if ref.lead_id != lead_id:
+                _attach(conn, ref.id, lead_id, at)
+            if ctx.country:
+                lead_store.fill_country(conn, lead_id, ctx.country)
+            return VisitorRef(ref.id, lead_id, ref.is_bot), created, merged
+
+        ref, created, merged = await self.writer.run(unit)
+        if merged:
+            self._visitors.clear()
+        self._visitors.put((site.id, anonymous_id), ref)
+        return IdentifyResult(visitor=ref.id, lead=ref.lead_id, created=created, merged=merged)
+
+    def upsert_lead(self, traits: dict[str, Any], source: str | None) -> UpsertResult:
+        """Create or update a lead from a CRM record or an ad platform's lead form (S3.8)."""
+        at = clock.now_ms()
+        if source and not traits.get("source"):
+            traits = {**traits, "source": source}
+        contact, columns = self.contact(traits)
+
+        def unit(conn: Connection) -> tuple[int, bool, tuple[int, ...]]:
+            return _land(conn, contact, columns, traits, None, "upsert", at)
+
+        lead_id, created, merged = self.writer.run_sync(unit)
+        if merged:
+            self._visitors.clear()
+        return UpsertResult(lead=lead_id, created=created, merged=merged)
+
+    def upsert_many(self, records: list[dict[str, Any]], source: str | None) -> tuple[int, int]:
+        """Upsert many leads in one transaction (imports); returns (created, updated)."""
+        at = clock.now_ms()
+        prepared = []
+        for record in records:
+            traits = {**record, "source": source} if source and not record.get("source") else record
+            prepared.append((*self.contact(traits), traits))
+
+        def unit(conn: Connection) -> tuple[int, int, bool]:
+            created = merged_any = 0
+            for contact, columns, traits in prepared:
+                _, new, merged = _land(conn, contact, columns, traits, None, "import", at)
+                created += new
+                merged_any += bool(merged)
+            return created, len(prepared) - created, bool(merged_any)
+
+        created, updated, merged = self.writer.run_sync(unit)
+        if merged:
+            self._visitors.clear()
+        return created, updated
+
+    def add_outcome(self, lead_id: int, values: dict[str, Any]) -> int:
+        at = clock.now_ms()
+
+        def unit(conn: Connection) -> int:
+            alive = lead_store.survivor(conn, lead_id)
+            if alive is None:
+                raise NotFound(f"no lead {lead_id}")
+            return lead_store.add_outcome(conn, alive, values, at)
+
+        return self.writer.run_sync(unit)
+
+    def erase_lead(self, lead_id: int) -> int:
+        def unit(conn: Connection) -> int:
+            alive = lead_store.survivor(conn, lead_id)
+            if alive is None:
+                raise NotFound(f"no lead {lead_id}")
+            return lead_store.erase_lead(conn, alive)
+
+        removed = self.writer.run_sync(unit)
+        self._visitors.clear()
+        return removed
+
+
+def _store_events(
+    conn: Connection,
+    site: Site,
+    anon: str,
+    cached: VisitorRef | None,
+    ctx: VisitContext,
+    records: list[EventRecord],
+    received_at: int,
+) -> tuple[VisitorRef, int]:
+    created = False
+    ref = cached
+    if ref is None:
+        ref, created = visitor_store.get_or_create_visitor(conn, site.id, anon, ctx, received_at)
+    inserted = event_store.insert_events(
+        conn,
+        site_id=site.id,
+        visitor_id=ref.id,
+        lead_id=None if ref.is_bot else ref.lead_id,
+        ctx=ctx,
+        records=records,
+        received_at=received_at,
+    )
+    new = [r for r in records if r.uid in inserted]
+    if not new:
+        return ref, 0
+    touches = [r.touch for r in new if r.touch is not None]
+    if created and not touches:
+        touches = [_direct_touch(new[0])]
+    last = max(r.ts for r in new)
+    record_activity(conn, visitors_table, ref.id, last, touches)
+    if ref.lead_id is not None and not ref.is_bot:
+        record_activity(conn, leads_table, ref.lead_id, last, touches)
+    return ref, len(new)
+
+
+def _unique_slug(conn: Connection, name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "site"
+    slug, n = base, 1
+    while site_store.site_by_key(conn, slug) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _direct_touch(record: EventRecord) -> Touch:
+    landing = record.url.split("?", 1)[0].split("#", 1)[0] if record.url else None
+    return Touch("direct", None, None, None, None, landing, None, record.ts)
+
+
+def _land(
+    conn: Connection,
+    contact: Contact,
+    columns: dict[str, Any],
+    traits: dict[str, Any],
+    visitor_lead: int | None,
+    reason: str,
+    at: int,
+) -> tuple[int, bool, tuple[int, ...]]:
+    """Find or create the lead for a contact, merging every other lead that matches it."""
+    keys = identity.identity_keys(contact)
+    owners = lead_store.owners_of(conn, keys)
+    found = identity.resolve(keys, owners, visitor_lead)
+    values = {k: v for k, v in columns.items() if v is not None}
+    if found.lead_id is None:
+        lead_id = lead_store.create_lead(
+            conn,
+            {**values, "traits": traits, "source": traits.get("source"), "last_seen_at": at},
+            at,
+        )
+        lead_store.claim_identities(conn, lead_id, keys)
+        return lead_id, True, ()
+    lead_id = found.lead_id
+    current = lead_store.get_lead(conn, lead_id)
+    assert current is not None
+    merged_traits = current["traits"]
+    for other in found.merge:
+        snapshot = lead_store.merge_lead(conn, other, lead_id, f"{reason}: same person", at)
+        merged_traits = identity.merge_traits(snapshot.get("traits") or {}, merged_traits)
+        _combine_touches(conn, lead_id, snapshot)
+    merged_traits = identity.merge_traits(merged_traits, traits)
+    update = {**values, "traits": merged_traits}
+    if traits.get("source") and not current["source"]:
+        update["source"] = traits["source"]
+    lead_store.update_lead(conn, lead_id, update, at)
+    lead_store.claim_identities(conn, lead_id, keys)
+    return lead_id, False, found.merge
+
+
+def _attach(conn: Connection, visitor_id: int, lead_id: int, at: int) -> None:
+    """Attach a visitor and every earlier event of it to a lead."""
+    visitor_store.attach(conn, visitor_id, lead_id)
+    event_store.move_visitor_events(conn, visitor_id, lead_id)
+    touches = visitor_store.touches_of(conn, visitor_id)
+    record_activity(conn, leads_table, lead_id, at, touches)
+
+
+def _combine_touches(conn: Connection, lead_id: int, snapshot: dict[str, Any]) -> None:
+    touches = [Touch(**t) for t in (snapshot.get("first_touch"), snapshot.get("last_touch")) if t]
+    if touches:
+        record_activity(conn, leads_table, lead_id, snapshot.get("last_seen_at") or 0, touches)

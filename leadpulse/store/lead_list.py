@@ -1,0 +1,114 @@
+"""Listing leads: filters, sort and keyset paging (stable under inserts, fast on deep pages)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from leadpulse.core.errors import InvalidInput
+from leadpulse.store.schema import leads
+
+SORTABLE = {
+    "score": leads.c.score,
+    "created_at": leads.c.created_at,
+    "last_seen_at": leads.c.last_seen_at,
+    "updated_at": leads.c.updated_at,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    q: str | None = None
+    email: str | None = None
+    source: str | None = None
+    channel: str | None = None
+    country: str | None = None
+    min_score: float | None = None
+    created_after: int | None = None
+    created_before: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    next: str | None
+
+
+def _conditions(f: LeadFilter) -> list[Any]:
+    conds: list[Any] = [leads.c.merged_into.is_(None)]
+    if f.q:
+        like = f"%{f.q.lower()}%"
+        conds.append(
+            sa.or_(
+                sa.func.lower(leads.c.email).like(like),
+                sa.func.lower(leads.c.name).like(like),
+                sa.func.lower(leads.c.company).like(like),
+                leads.c.phone.like(f"%{f.q}%"),
+            )
+        )
+    if f.email:
+        conds.append(leads.c.email == f.email.strip().lower())
+    if f.source:
+        conds.append(leads.c.source == f.source)
+    if f.channel:
+        conds.append(leads.c.channel == f.channel)
+    if f.country:
+        conds.append(leads.c.country == f.country.upper())
+    if f.min_score is not None:
+        conds.append(leads.c.score >= f.min_score)
+    if f.created_after is not None:
+        conds.append(leads.c.created_at >= f.created_after)
+    if f.created_before is not None:
+        conds.append(leads.c.created_at < f.created_before)
+    return conds
+
+
+def encode_cursor(value: Any, lead_id: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([value, lead_id])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, lead_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(lead_id, int) or not isinstance(value, (int, float)):
+            raise ValueError
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
+    return value, lead_id
+
+
+def list_leads(
+    conn: Connection, f: LeadFilter, *, sort: str, limit: int, cursor: str | None
+) -> Page:
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    column = SORTABLE.get(name)
+    if column is None:
+        raise InvalidInput(
+            f"cannot sort by {name!r}; use one of {', '.join(sorted(SORTABLE))} (prefix - for "
+            "descending)",
+            field="sort",
+        )
+    conds = _conditions(f)
+    total = conn.execute(sa.select(sa.func.count()).select_from(leads).where(*conds)).scalar_one()
+    q = sa.select(leads).where(*conds)
+    if cursor:
+        value, last_id = decode_cursor(cursor)
+        if descending:
+            q = q.where(sa.tuple_(column, leads.c.id) < sa.tuple_(value, last_id))
+        else:
+            q = q.where(sa.tuple_(column, leads.c.id) > sa.tuple_(value, last_id))
+    order = (column.desc(), leads.c.id.desc()) if descending else (column.asc(), leads.c.id.asc())
+    rows = [dict(r._mapping) for r in conn.execute(q.order_by(*order).limit(limit + 1))]
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        nxt = encode_cursor(rows[-1][name], rows[-1]["id"])
+    return Page(items=rows, total=int(total), next=nxt)

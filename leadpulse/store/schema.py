@@ -1,0 +1,161 @@
+"""The database schema, one definition for SQLite and PostgreSQL.
+
+Alembic migrations in `migrations/versions` must produce exactly this; a test compares them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+"""SQLite only makes INTEGER PRIMARY KEY an alias of the rowid; PostgreSQL gets BIGINT."""
+
+Ms = sa.BigInteger
+"""Epoch milliseconds."""
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("domains", JSON, nullable=False),
+    sa.Column("write_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("revoked_at", Ms),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("email", sa.String(320)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("external_id", sa.String(200)),
+    sa.Column("name", sa.String(300)),
+    sa.Column("company", sa.String(300)),
+    sa.Column("source", sa.String(100)),
+    sa.Column("country", sa.String(2)),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("traits", JSON, nullable=False),
+    sa.Column("quality", JSON, nullable=False),
+    sa.Column("first_touch", JSON),
+    sa.Column("last_touch", JSON),
+    sa.Column("score", sa.Float, nullable=False, server_default="0"),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("updated_at", Ms, nullable=False),
+    sa.Column("last_seen_at", Ms, nullable=False),
+    sa.Column("merged_into", Id, sa.ForeignKey("leads.id")),
+    sa.Index(None, "score", "id"),
+    sa.Index(None, "created_at", "id"),
+    sa.Index(None, "last_seen_at", "id"),
+)
+
+lead_identities = sa.Table(
+    "lead_identities",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(320), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.UniqueConstraint("kind", "value"),
+)
+
+lead_merges = sa.Table(
+    "lead_merges",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("from_lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("into_lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("snapshot", JSON, nullable=False),
+    sa.Column("at", Ms, nullable=False),
+)
+
+visitors = sa.Table(
+    "visitors",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("site_id", Id, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("anonymous_id", sa.String(128), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), index=True),
+    sa.Column("is_bot", sa.Boolean, nullable=False),
+    sa.Column("browser", sa.String(64)),
+    sa.Column("os", sa.String(64)),
+    sa.Column("device", sa.String(16)),
+    sa.Column("country", sa.String(2)),
+    sa.Column("region", sa.String(100)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("language", sa.String(35)),
+    sa.Column("first_touch", JSON),
+    sa.Column("last_touch", JSON),
+    sa.Column("first_seen_at", Ms, nullable=False),
+    sa.Column("last_seen_at", Ms, nullable=False),
+    sa.UniqueConstraint("site_id", "anonymous_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("site_id", Id, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("uid", sa.String(64), nullable=False),
+    sa.Column("visitor_id", Id, sa.ForeignKey("visitors.id"), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id")),
+    sa.Column("session_id", sa.String(128)),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("ts", Ms, nullable=False),
+    sa.Column("received_at", Ms, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("referrer", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("properties", JSON, nullable=False),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("source", sa.String(200)),
+    sa.Column("medium", sa.String(200)),
+    sa.Column("campaign", sa.String(300)),
+    sa.Column("keyword", sa.String(300)),
+    sa.Column("country", sa.String(2)),
+    sa.Column("browser", sa.String(64)),
+    sa.Column("device", sa.String(16)),
+    sa.Column("ip", sa.String(64)),
+    sa.Column("is_bot", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("site_id", "uid"),
+    sa.Index(None, "visitor_id", "ts"),
+    sa.Index(None, "lead_id", "ts"),
+)
+
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("outcome", sa.String(8), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("note", sa.Text),
+    sa.Column("at", Ms, nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+)

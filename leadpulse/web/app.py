@@ -1,0 +1,98 @@
+"""Build the ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from leadpulse import __version__
+from leadpulse.core.errors import LeadpulseError
+from leadpulse.core.settings import Settings
+from leadpulse.core.settings import load as load_settings
+from leadpulse.pipeline import Pipeline
+from leadpulse.store.engine import create_engine
+from leadpulse.web.api import leads as leads_api
+from leadpulse.web.api import sites as sites_api
+from leadpulse.web.api.auth import require_key
+from leadpulse.web.collector import Collector
+from leadpulse.web.responses import (
+    error_body,
+    handle_leadpulse_error,
+    handle_unexpected,
+    json_response,
+)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    message = first.get("msg", "invalid request")
+    return json_response(
+        error_body("invalid", f"{message} at {field}" if field else message, field), 400
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return json_response(error_body(code, str(exc.detail)), exc.status_code)
+
+
+_HANDLERS: dict[Any, Any] = {
+    LeadpulseError: handle_leadpulse_error,
+    RequestValidationError: _validation_error,
+    HTTPException: _http_error,
+    Exception: handle_unexpected,
+}
+
+
+def build_api(pipeline: Pipeline) -> FastAPI:
+    api = FastAPI(
+        title="Leadpulse API",
+        version=__version__,
+        description="Admin API of Leadpulse. Authenticate with `Authorization: Bearer lp_sk_…`.",
+        exception_handlers=_HANDLERS,
+    )
+    auth = [Depends(require_key(pipeline.engine))]
+    api.include_router(leads_api.router(pipeline), dependencies=auth)
+    api.include_router(sites_api.router(pipeline), dependencies=auth)
+    return api
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Starlette:
+    """The whole app; pass a `pipeline` to share one with tests or the CLI."""
+    if pipeline is None:
+        settings = settings or load_settings()
+        pipeline = Pipeline(settings, create_engine(settings.database_url))
+    collector = Collector(pipeline)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        pipeline.start()
+        try:
+            yield
+        finally:
+            pipeline.stop()
+
+    async def health(_request: Request) -> Response:
+        return json_response({"status": "ok", "version": __version__})
+
+    routes = [
+        *collector.routes(),
+        Route("/health", health),
+        Mount("/", app=build_api(pipeline)),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS)
+    app.state.pipeline = pipeline
+    return app

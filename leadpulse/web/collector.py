@@ -1,0 +1,211 @@
+"""The tracking endpoints: `POST /v1/collect`, `POST /v1/identify` and the `GET /v1/p.gif` pixel.
+
+Plain Starlette on purpose: this is the hot path (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from urllib.parse import urlsplit
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from leadpulse.collect.decode import decode_batch, decode_identify
+from leadpulse.collect.guard import RateLimiter, check_origin, origin_allowed
+from leadpulse.collect.schema import Batch, Context, Event
+from leadpulse.core import clock
+from leadpulse.core.errors import InvalidInput, LeadpulseError
+from leadpulse.core.types import Site
+from leadpulse.pipeline import Pipeline
+from leadpulse.web.client import client_ip, read_body
+from leadpulse.web.responses import error_response, json_response
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+class Collector:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.settings = pipeline.settings
+        self.limiter = RateLimiter(self.settings.rate_limit_per_minute)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/collect", self.collect, methods=["POST", "OPTIONS"]),
+            Route("/v1/identify", self.identify, methods=["POST", "OPTIONS"]),
+            Route("/v1/p.gif", self.pixel, methods=["GET"]),
+        ]
+
+    def _cors(self, request: Request, site: Site | None = None) -> dict[str, str]:
+        origin = request.headers.get("origin")
+        if not origin or (site is not None and not origin_allowed(origin, site.domains)):
+            return {}
+        return {
+            "access-control-allow-origin": origin,
+            "access-control-allow-credentials": "true",
+            "vary": "Origin",
+        }
+
+    def _preflight(self, request: Request) -> Response:
+        headers = self._cors(request)
+        headers.update(
+            {
+                "access-control-allow-methods": "POST, OPTIONS",
+                "access-control-allow-headers": "content-type",
+                "access-control-max-age": "86400",
+            }
+        )
+        return Response(status_code=204, headers=headers)
+
+    async def _site(self, request: Request, write_key: str) -> Site:
+        site = self.pipeline.site_for_write_key(write_key)
+        check_origin(request.headers.get("origin"), site.domains)
+        return site
+
+    def _do_not_track(self, request: Request) -> bool:
+        return request.headers.get("dnt") == "1" or request.headers.get("sec-gpc") == "1"
+
+    async def collect(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return self._preflight(request)
+        site: Site | None = None
+        try:
+            ip = client_ip(request, self.settings.trust_proxy_headers)
+            self.limiter.hit(ip, clock.now_ms())
+            body = await read_body(request, self.settings.max_body_bytes)
+            batch = decode_batch(
+                body,
+                max_events=self.settings.max_events_per_batch,
+                max_properties_bytes=self.settings.max_properties_bytes,
+            )
+            site = await self._site(request, batch.write_key)
+            if self._do_not_track(request):
+                return json_response(_ignored(len(batch.events)), 200, self._cors(request, site))
+            ctx = self.pipeline.visit_context(
+                _user_agent(request, batch.context), ip, _language(request, batch.context)
+            )
+            result = await self.pipeline.collect(site, batch, ctx)
+        except LeadpulseError as exc:
+            return error_response(exc, self._cors(request, site))
+        return json_response(
+            {
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "visitor": result.visitor,
+                "lead": result.lead,
+                "decisions": [],
+            },
+            headers=self._cors(request, site),
+        )
+
+    async def identify(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return self._preflight(request)
+        site: Site | None = None
+        try:
+            ip = client_ip(request, self.settings.trust_proxy_headers)
+            self.limiter.hit(ip, clock.now_ms())
+            body = await read_body(request, self.settings.max_body_bytes)
+            ident = decode_identify(body, max_properties_bytes=self.settings.max_properties_bytes)
+            site = await self._site(request, ident.write_key)
+            if self._do_not_track(request):
+                return json_response({"visitor": None, "lead": None, "ignored": "do-not-track"})
+            ctx = self.pipeline.visit_context(
+                _user_agent(request, ident.context), ip, _language(request, ident.context)
+            )
+            result = await self.pipeline.identify(site, ident.anonymous_id, ident.traits, ctx)
+        except LeadpulseError as exc:
+            return error_response(exc, self._cors(request, site))
+        return json_response(
+            {
+                "visitor": result.visitor,
+                "lead": result.lead,
+                "created": result.created,
+                "merged": list(result.merged),
+            },
+            headers=self._cors(request, site),
+        )
+
+    async def pixel(self, request: Request) -> Response:
+        """No-JavaScript fallback: `<img src="/v1/p.gif?k=WRITE_KEY&a=ANON_ID&u=URL">`.
+
+        Query: k write key, a anonymous id, t type (page_view), u url, r referrer, i event id
+        (a fresh one when absent), s session id. Always answers with the image; errors are in
+        the status and the `x-leadpulse-error` header.
+        """
+        q = request.query_params
+        headers = {"cache-control": "no-store"}
+        try:
+            ip = client_ip(request, self.settings.trust_proxy_headers)
+            self.limiter.hit(ip, clock.now_ms())
+            anon = q.get("a")
+            if not anon:
+                raise InvalidInput("the pixel needs a= (anonymous id)", field="a")
+            batch = Batch(
+                write_key=q.get("k", ""),
+                anonymous_id=anon,
+                events=[
+                    Event(
+                        id=q.get("i") or uuid.uuid4().hex,
+                        type=q.get("t") or "page_view",
+                        session_id=q.get("s"),
+                        url=q.get("u") or request.headers.get("referer"),
+                        referrer=q.get("r"),
+                    )
+                ],
+            )
+            batch = decode_batch(
+                _encode(batch),
+                max_events=1,
+                max_properties_bytes=self.settings.max_properties_bytes,
+            )
+            site = self.pipeline.site_for_write_key(batch.write_key)
+            _check_page_origin(batch.events[0].url, site)
+            if not self._do_not_track(request):
+                ctx = self.pipeline.visit_context(
+                    request.headers.get("user-agent"), ip, _language(request, None)
+                )
+                await self.pipeline.collect(site, batch, ctx)
+        except LeadpulseError as exc:
+            headers["x-leadpulse-error"] = exc.message[:200]
+            return Response(PIXEL, status_code=exc.status, media_type="image/gif", headers=headers)
+        return Response(PIXEL, media_type="image/gif", headers=headers)
+
+
+def _encode(batch: Batch) -> bytes:
+    return msgspec.json.encode(batch)
+
+
+def _check_page_origin(url: str | None, site: Site) -> None:
+    if url and site.domains:
+        parts = urlsplit(url)
+        check_origin(f"{parts.scheme}://{parts.netloc}", site.domains)
+
+
+def _ignored(n: int) -> dict[str, object]:
+    return {
+        "accepted": 0,
+        "duplicates": 0,
+        "ignored": n,
+        "reason": "do-not-track",
+        "visitor": None,
+        "lead": None,
+        "decisions": [],
+    }
+
+
+def _user_agent(request: Request, context: Context | None) -> str | None:
+    if context is not None and context.user_agent:
+        return context.user_agent
+    return request.headers.get("user-agent")
+
+
+def _language(request: Request, context: Context | None) -> str | None:
+    if context is not None and context.language:
+        return context.language
+    header = request.headers.get("accept-language")
+    return header.split(",", 1)[0].split(";", 1)[0].strip() or None if header else None
