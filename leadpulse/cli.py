@@ -290,9 +290,11 @@ def main() -> None:
     try:
         app()
     except LeadpulseError as exc:
-        err.print(f"error: {exc.message}", highlight=False, markup=False)
+        err.print(f"error: {exc.message}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        err.print(f"error: cannot use the database: {reason}", highlight=False, markup=False)
+        err.print(
+            f"error: cannot use the database: {reason}", highlight=False, markup=False, soft_wrap=True
+        )
         sys.exit(1)

@@ -62,13 +62,6 @@ TABLE: tuple[Setting, ...] = (
         int,
     ),
     Setting(
-        "commit_interval_ms",
-        2,
-        "Group commit: how long the writer waits for more requests to share one "
-        "transaction, in milliseconds.",
-        int,
-    ),
-    Setting(
         "commit_max_units", 500, "Group commit: most requests written in one transaction.", int
     ),
     Setting(
@@ -106,7 +99,6 @@ class Settings:
     max_events_per_batch: int = 100
     max_properties_bytes: int = 8_192
     rate_limit_per_minute: int = 600
-    commit_interval_ms: int = 2
     commit_max_units: int = 500
     trust_proxy_headers: bool = False
     region_database: str | None = None

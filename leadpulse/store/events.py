@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import EventRecord, VisitContext
 from leadpulse.store.dialect import insert_ignore
+from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import events
 
 
@@ -107,7 +108,7 @@ def lead_timeline(
     if types:
         q = q.where(events.c.type.in_(types))
     q = q.order_by(events.c.ts.desc(), events.c.id.desc()).limit(limit)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return [as_dict(r) for r in conn.execute(q)]
 
 
 def count_by_type(conn: Connection, lead_id: int) -> dict[str, int]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.errors import InvalidInput
+from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import leads
 
 SORTABLE = {
@@ -106,7 +107,7 @@ def list_leads(
         else:
             q = q.where(sa.tuple_(column, leads.c.id) > sa.tuple_(value, last_id))
     order = (column.desc(), leads.c.id.desc()) if descending else (column.asc(), leads.c.id.asc())
-    rows = [dict(r._mapping) for r in conn.execute(q.order_by(*order).limit(limit + 1))]
+    rows = [as_dict(r) for r in conn.execute(q.order_by(*order).limit(limit + 1))]
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store.dialect import insert_ignore
+from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import events, lead_identities, lead_merges, leads, outcomes, visitors
 
 
@@ -65,7 +66,7 @@ def survivor(conn: Connection, lead_id: int) -> int | None:
 
 def get_lead(conn: Connection, lead_id: int) -> dict[str, Any] | None:
     row = conn.execute(sa.select(leads).where(leads.c.id == lead_id)).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else as_dict(row)
 
 
 def merge_lead(
@@ -99,7 +100,7 @@ def merges_into(conn: Connection, lead_id: int) -> list[dict[str, Any]]:
         .where(lead_merges.c.into_lead_id == lead_id)
         .order_by(lead_merges.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [as_dict(r) for r in rows]
 
 
 def identities_of(conn: Connection, lead_id: int) -> list[dict[str, Any]]:
@@ -108,7 +109,7 @@ def identities_of(conn: Connection, lead_id: int) -> list[dict[str, Any]]:
         .where(lead_identities.c.lead_id == lead_id)
         .order_by(lead_identities.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [as_dict(r) for r in rows]
 
 
 def add_outcome(conn: Connection, lead_id: int, values: dict[str, Any], at: int) -> int:
@@ -135,7 +136,7 @@ def outcomes_of(conn: Connection, lead_id: int) -> list[dict[str, Any]]:
         .where(outcomes.c.lead_id == lead_id)
         .order_by(outcomes.c.at, outcomes.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [as_dict(r) for r in rows]
 
 
 def erase_lead(conn: Connection, lead_id: int) -> int:

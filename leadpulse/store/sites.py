@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import Site
+from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import api_keys, sites
 
 
@@ -80,4 +81,4 @@ def list_api_keys(conn: Connection) -> list[dict[str, Any]]:
             api_keys.c.name, api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at
         ).order_by(api_keys.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [as_dict(r) for r in rows]

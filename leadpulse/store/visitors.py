@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import Touch, VisitContext
 from leadpulse.store.dialect import insert_ignore
+from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import visitors
 
 
@@ -79,7 +80,7 @@ def visitors_of_lead(conn: Connection, lead_id: int) -> list[dict[str, object]]:
         .where(visitors.c.lead_id == lead_id)
         .order_by(visitors.c.first_seen_at)
     )
-    return [dict(r._mapping) for r in rows]
+    return [as_dict(r) for r in rows]
 
 
 def attach(conn: Connection, visitor_id: int, lead_id: int) -> None:
