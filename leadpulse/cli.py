@@ -295,6 +295,9 @@ def main() -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         err.print(
-            f"error: cannot use the database: {reason}", highlight=False, markup=False, soft_wrap=True
+            f"error: cannot use the database: {reason}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
         sys.exit(1)

@@ -7,5 +7,5 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 
-def as_dict(row: Row[Any]) -> dict[str, Any]:
+def as_dict(row: Row[Any, *tuple[Any, ...]]) -> dict[str, Any]:
     return {str(k): v for k, v in row._mapping.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -59,7 +60,7 @@ def get_or_create_visitor(
     return created, True
 
 
-def visitors_of_lead(conn: Connection, lead_id: int) -> list[dict[str, object]]:
+def visitors_of_lead(conn: Connection, lead_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(
             visitors.c.id,
