@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,7 +115,8 @@ def run_wrk(port: int, *, batch: int, write_key: str, seconds: int, connections:
             str(HERE / "collect.lua"),
             f"http://127.0.0.1:{port}",
         ],
-        env={**os.environ, "LP_BATCH": str(batch), "LP_WRITE_KEY": write_key},
+        env={**os.environ, "LP_BATCH": str(batch), "LP_WRITE_KEY": write_key,
+             "LP_RUN": uuid.uuid4().hex[:8]},
         capture_output=True,
         text=True,
         check=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -35,11 +36,12 @@ from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import sites as site_store
 from leadpulse.store import visitors as visitor_store
-from leadpulse.store.activity import record_activity
-from leadpulse.store.schema import leads as leads_table
-from leadpulse.store.schema import visitors as visitors_table
+from leadpulse.store.activity import combine_touches, record_activity
 from leadpulse.store.visitors import VisitorRef
 from leadpulse.store.writer import Writer
+
+_classify = lru_cache(maxsize=16_384)(classify)
+"""Landing URLs and referrers repeat across visitors; classification is pure."""
 
 _FUTURE_SLACK_MS = 5 * 60_000
 """Client clocks run fast; a timestamp further ahead than this is taken as 'received now'."""
@@ -90,6 +92,7 @@ class Pipeline:
         self.geo = GeoLookup(settings.region_database)
         self._sites: dict[str, Site] = {}
         self._visitors = _LRU(100_000)
+        self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
 
     def start(self) -> None:
         self.writer.start()
@@ -146,6 +149,12 @@ class Pipeline:
     def visit_context(
         self, user_agent: str | None, ip: str | None, language: str | None
     ) -> VisitContext:
+        """Device, place and truncated IP of a request; cached, as a visitor repeats them."""
+        return self._visit_context(user_agent, ip, language)
+
+    def _enrich_visit(
+        self, user_agent: str | None, ip: str | None, language: str | None
+    ) -> VisitContext:
         ua = parse_user_agent(user_agent)
         geo = self.geo.lookup(ip)
         return VisitContext(
@@ -167,7 +176,7 @@ class Pipeline:
             ts = received_at
         touch = None
         if event.type == "page_view":
-            attribution = classify(event.url, event.referrer, site.domains)
+            attribution = _classify(event.url, event.referrer, site.domains)
             if attribution.is_touch:
                 touch = Touch(
                     channel=attribution.channel,
@@ -367,9 +376,9 @@ def _store_events(
     if created and not touches:
         touches = [_direct_touch(new[0])]
     last = max(r.ts for r in new)
-    record_activity(conn, visitors_table, ref.id, last, touches)
+    record_activity(conn, "visitors", ref.id, last, touches)
     if ref.lead_id is not None and not ref.is_bot:
-        record_activity(conn, leads_table, ref.lead_id, last, touches)
+        record_activity(conn, "leads", ref.lead_id, last, touches)
     return ref, len(new)
 
 
@@ -430,11 +439,10 @@ def _attach(conn: Connection, visitor_id: int, lead_id: int, at: int) -> None:
     """Attach a visitor and every earlier event of it to a lead."""
     visitor_store.attach(conn, visitor_id, lead_id)
     event_store.move_visitor_events(conn, visitor_id, lead_id)
-    touches = visitor_store.touches_of(conn, visitor_id)
-    record_activity(conn, leads_table, lead_id, at, touches)
+    record_activity(conn, "leads", lead_id, at, [])
+    combine_touches(conn, "leads", lead_id, visitor_store.touches_of(conn, visitor_id))
 
 
 def _combine_touches(conn: Connection, lead_id: int, snapshot: dict[str, Any]) -> None:
     touches = [Touch(**t) for t in (snapshot.get("first_touch"), snapshot.get("last_touch")) if t]
-    if touches:
-        record_activity(conn, leads_table, lead_id, snapshot.get("last_seen_at") or 0, touches)
+    combine_touches(conn, "leads", lead_id, touches)

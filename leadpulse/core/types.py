@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 JSONDict = dict[str, Any]
@@ -31,7 +31,16 @@ class Touch:
     at: int
 
     def to_dict(self) -> JSONDict:
-        return asdict(self)
+        return {
+            "channel": self.channel,
+            "source": self.source,
+            "medium": self.medium,
+            "campaign": self.campaign,
+            "keyword": self.keyword,
+            "landing_page": self.landing_page,
+            "referrer_host": self.referrer_host,
+            "at": self.at,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,40 +2,76 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import Any
+
+import orjson
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import Touch
+from leadpulse.store.dialect import driver_sql, execute, is_postgres
+
+_SEEN = {
+    table: (
+        f"UPDATE {table} SET last_seen_at = GREATEST(last_seen_at, ?), "
+        "first_touch = COALESCE(first_touch, ?), "
+        "last_touch = COALESCE(?, last_touch)"
+        + (", channel = COALESCE(channel, ?)" if table == "leads" else "")
+        + " WHERE id = ?"
+    )
+    for table in ("visitors", "leads")
+}
 
 
 def record_activity(
-    conn: Connection, table: sa.Table, row_id: int, at: int, touches: list[Touch]
+    conn: Connection, table: str, row_id: int, at: int, touches: list[Touch]
 ) -> None:
-    """Advance `last_seen_at` to `at`; keep the earliest first touch and the latest last touch."""
-    newest = sa.func.greatest if conn.dialect.name == "postgresql" else sa.func.max
-    values: dict[str, object] = {
-        "last_seen_at": newest(sa.func.coalesce(table.c.last_seen_at, 0), at)
-    }
+    """Advance `last_seen_at`; keep the first touch ever received and the newest one.
+
+    The hot path: one driver-level UPDATE. Touches arrive in order from a tracker; merging
+    histories out of order goes through `combine_touches`.
+    """
+    first = last = None
+    channel = None
     if touches:
-        first = min(touches, key=lambda t: t.at)
-        last = max(touches, key=lambda t: t.at)
-        first_at = sa.func.coalesce(_touch_at(conn, table.c.first_touch), first.at + 1)
-        values["first_touch"] = sa.case(
-            (first_at > first.at, sa.literal(first.to_dict(), table.c.first_touch.type)),
-            else_=table.c.first_touch,
-        )
-        last_at = sa.func.coalesce(_touch_at(conn, table.c.last_touch), last.at - 1)
-        values["last_touch"] = sa.case(
-            (last_at <= last.at, sa.literal(last.to_dict(), table.c.last_touch.type)),
-            else_=table.c.last_touch,
-        )
-        if "channel" in table.c:
-            values["channel"] = sa.case((first_at > first.at, first.channel), else_=table.c.channel)
-    conn.execute(sa.update(table).where(table.c.id == row_id).values(**values))
+        first_t = min(touches, key=lambda t: t.at)
+        first = orjson.dumps(first_t.to_dict()).decode()
+        last = orjson.dumps(max(touches, key=lambda t: t.at).to_dict()).decode()
+        channel = first_t.channel
+    params: tuple[Any, ...] = (at, first, last)
+    if table == "leads":
+        params += (channel,)
+    execute(conn, _SEEN[table], (*params, row_id))
 
 
-def _touch_at(conn: Connection, column: sa.Column[object]) -> sa.ColumnElement[int]:
-    """The `at` member of a stored touch, read in SQL."""
-    if conn.dialect.name == "postgresql":
-        return sa.cast(column.op("->>")("at"), sa.BigInteger)
-    return sa.cast(sa.func.json_extract(column, "$.at"), sa.BigInteger)
+def combine_touches(conn: Connection, table: str, row_id: int, touches: list[Touch]) -> None:
+    """Fold touches from another history in: the earliest stays first, the latest last."""
+    row = conn.exec_driver_sql(
+        driver_sql(f"SELECT first_touch, last_touch FROM {table} WHERE id = ?", is_postgres(conn)),
+        (row_id,),
+    ).first()
+    if row is None:
+        return
+    known = [_touch(v) for v in row]
+    every = [t for t in [*known, *touches] if t is not None]
+    if not every:
+        return
+    first = min(every, key=lambda t: t.at)
+    last = max(every, key=lambda t: t.at)
+    sets = "first_touch = ?, last_touch = ?" + (", channel = ?" if table == "leads" else "")
+    params: tuple[Any, ...] = (
+        orjson.dumps(first.to_dict()).decode(),
+        orjson.dumps(last.to_dict()).decode(),
+    )
+    if table == "leads":
+        params += (first.channel,)
+    conn.exec_driver_sql(
+        driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", is_postgres(conn)),
+        (*params, row_id),
+    )
+
+
+def _touch(value: Any) -> Touch | None:
+    if value is None:
+        return None
+    data = orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    return Touch(**data)

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import EventRecord, VisitContext
-from leadpulse.store.dialect import insert_ignore
+from leadpulse.store.dialect import execute
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import events
+
+_EVENT_COLUMNS = (
+    "site_id, uid, visitor_id, lead_id, session_id, type, ts, received_at, url, referrer, "
+    "title, properties, channel, source, medium, campaign, keyword, country, browser, device, "
+    "ip, is_bot"
+)
+_ROW = "(" + ", ".join(["?"] * 22) + ")"
+
+
+@lru_cache(maxsize=128)
+def _insert_sql(rows: int) -> str:
+    values = ", ".join([_ROW] * rows)
+    return (
+        f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {values} "
+        "ON CONFLICT (site_id, uid) DO NOTHING RETURNING uid"
+    )
 
 
 def insert_events(
@@ -23,38 +41,21 @@ def insert_events(
     records: list[EventRecord],
     received_at: int,
 ) -> set[str]:
-    """Insert the events not stored yet; return the client ids of those inserted."""
-    rows: list[dict[str, Any]] = []
+    """Insert the events not stored yet; return the client ids of those inserted.
+
+    One multi-row statement with RETURNING, as driver-level SQL: this runs for every request.
+    """
+    params: list[Any] = []
     for rec in records:
-        touch = rec.touch
-        rows.append(
-            {
-                "site_id": site_id,
-                "uid": rec.uid,
-                "visitor_id": visitor_id,
-                "lead_id": lead_id,
-                "session_id": rec.session_id,
-                "type": rec.type,
-                "ts": rec.ts,
-                "received_at": received_at,
-                "url": rec.url,
-                "referrer": rec.referrer,
-                "title": rec.title,
-                "properties": rec.properties,
-                "channel": touch.channel if touch else None,
-                "source": touch.source if touch else None,
-                "medium": touch.medium if touch else None,
-                "campaign": touch.campaign if touch else None,
-                "keyword": touch.keyword if touch else None,
-                "country": ctx.country,
-                "browser": ctx.browser,
-                "device": ctx.device,
-                "ip": ctx.ip,
-                "is_bot": ctx.is_bot,
-            }
-        )
-    stmt = insert_ignore(conn, events).values(rows).returning(events.c.uid)
-    return set(conn.execute(stmt).scalars())
+        t = rec.touch
+        params += (
+            site_id, rec.uid, visitor_id, lead_id, rec.session_id, rec.type, rec.ts,
+            received_at, rec.url, rec.referrer, rec.title, orjson.dumps(rec.properties).decode(),
+            t.channel if t else None, t.source if t else None, t.medium if t else None,
+            t.campaign if t else None, t.keyword if t else None, ctx.country, ctx.browser,
+            ctx.device, ctx.ip, ctx.is_bot,
+        )  # fmt: skip
+    return {row[0] for row in execute(conn, _insert_sql(len(records)), tuple(params)).fetchall()}
 
 
 def move_visitor_events(conn: Connection, visitor_id: int, lead_id: int) -> int:

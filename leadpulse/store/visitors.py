@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import Touch, VisitContext
-from leadpulse.store.dialect import insert_ignore
+from leadpulse.store.dialect import execute
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import visitors
 
@@ -21,40 +21,34 @@ class VisitorRef:
     is_bot: bool
 
 
-_SELECT = sa.select(visitors.c.id, visitors.c.lead_id, visitors.c.is_bot).where(
-    visitors.c.site_id == sa.bindparam("site_id"),
-    visitors.c.anonymous_id == sa.bindparam("anonymous_id"),
+_FIND = "SELECT id, lead_id, is_bot FROM visitors WHERE site_id = ? AND anonymous_id = ?"
+_CREATE = (
+    "INSERT INTO visitors (site_id, anonymous_id, is_bot, browser, os, device, country, region, "
+    "city, language, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (site_id, anonymous_id) DO NOTHING"
 )
 
 
 def find_visitor(conn: Connection, site_id: int, anonymous_id: str) -> VisitorRef | None:
-    row = conn.execute(_SELECT, {"site_id": site_id, "anonymous_id": anonymous_id}).first()
-    return None if row is None else VisitorRef(row.id, row.lead_id, bool(row.is_bot))
+    row = execute(conn, _FIND, (site_id, anonymous_id)).fetchone()
+    return None if row is None else VisitorRef(row[0], row[1], bool(row[2]))
 
 
 def get_or_create_visitor(
     conn: Connection, site_id: int, anonymous_id: str, ctx: VisitContext, at: int
 ) -> tuple[VisitorRef, bool]:
-    """The visitor, and whether it was created now."""
+    """The visitor, and whether it was created now. Driver-level SQL: runs per request."""
     found = find_visitor(conn, site_id, anonymous_id)
     if found is not None:
         return found, False
-    conn.execute(
-        insert_ignore(conn, visitors).values(
-            site_id=site_id,
-            anonymous_id=anonymous_id,
-            is_bot=ctx.is_bot,
-            browser=ctx.browser,
-            os=ctx.os,
-            device=ctx.device,
-            country=ctx.country,
-            region=ctx.region,
-            city=ctx.city,
-            language=ctx.language,
-            first_seen_at=at,
-            last_seen_at=at,
-        )
-    )
+    execute(
+        conn,
+        _CREATE,
+        (
+            site_id, anonymous_id, ctx.is_bot, ctx.browser, ctx.os, ctx.device, ctx.country,
+            ctx.region, ctx.city, ctx.language, at, at,
+        ),
+    )  # fmt: skip
     created = find_visitor(conn, site_id, anonymous_id)
     assert created is not None  # inserted, or inserted by a concurrent writer
     return created, True
