@@ -7,6 +7,7 @@ layer and the CLI call only this module and read-only store queries.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -94,8 +95,9 @@ class Pipeline:
         self._visitors = _LRU(100_000)
         self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
 
-    def start(self) -> None:
-        self.writer.start()
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start the writer; the server passes its event loop (see store.writer)."""
+        self.writer.start(loop)
 
     def stop(self) -> None:
         self.writer.stop()

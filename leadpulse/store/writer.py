@@ -1,9 +1,17 @@
 """The single writer with group commit.
 
-Every write goes through one thread that owns one connection. Callers hand it a *unit* — a
-function of a `Connection` — and wait; the thread takes every unit queued while it was busy,
+Every write goes through one writer that owns one connection. Callers hand it a *unit* — a
+function of a `Connection` — and wait; the writer takes every unit queued while it was busy,
 runs them in one transaction and commits once, then answers them all. So a 2xx can wait for its
 commit (accepted means durable) while many requests share the cost of one commit.
+
+Two ways to run, one contract:
+- **on the event loop** (the server on SQLite): units queued during one turn of the loop are
+  flushed by one callback at the end of that turn. SQLite statements take microseconds and a
+  WAL commit does not fsync, so this is cheaper than handing work to a thread, whose GIL
+  hand-offs cost more than the SQL (measured: docs/benchmarks.md).
+- **on a thread of its own** (PostgreSQL, whose round trips must not block the loop; and the
+  CLI, which has no loop).
 
 If a unit raises, the transaction is rolled back and each unit of that group is re-run in a
 transaction of its own, so one bad unit never takes the others down. Units must therefore only
@@ -25,13 +33,15 @@ from sqlalchemy.engine import Connection, Engine
 
 T = TypeVar("T")
 Unit = Callable[[Connection], T]
+Outcome = tuple[Any, BaseException | None]
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class _Job:
     unit: Callable[[Connection], Any]
-    done: Callable[[Any, BaseException | None], None]
+    future: asyncio.Future[Any] | concurrent.futures.Future[Any]
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 _STOP = object()
@@ -45,51 +55,81 @@ class Writer:
         self._max_units = max_units
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[_Job] = []
+        self._conn: Connection | None = None
         self.transactions = 0
         self.units = 0
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="leadpulse-writer", daemon=True)
-            self._thread.start()
+    @property
+    def running(self) -> bool:
+        return self._thread is not None or self._loop is not None
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start writing; on SQLite, given the server's `loop`, write on that loop."""
+        if self.running:
+            return
+        if loop is not None and self._engine.dialect.name == "sqlite":
+            self._loop = loop
+            return
+        self._thread = threading.Thread(target=self._drain, name="leadpulse-writer", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        """Finish every queued unit, then stop the thread."""
+        """Finish every queued unit, then stop."""
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._loop is not None:
+            self._flush()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._loop = None
 
     async def run(self, unit: Unit[T]) -> T:
         """Run `unit` in the next group transaction; return once it is committed."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-
-        def done(result: Any, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, fut, result, error)
-
-        self._submit(_Job(unit, done))
+        if self._loop is loop:
+            self._enqueue(_Job(unit, fut))
+        else:
+            self._submit(_Job(unit, fut, loop))
         return await fut
 
     def run_sync(self, unit: Unit[T]) -> T:
-        """Blocking form of `run` for threads (CLI, sync API handlers)."""
+        """Blocking form of `run` for other threads (CLI, sync API handlers, tests)."""
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is None:
-                fut.set_result(result)
-            else:
-                fut.set_exception(error)
-
-        self._submit(_Job(unit, done))
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._enqueue, _Job(unit, fut))
+        else:
+            self._submit(_Job(unit, fut))
         return fut.result()
+
+    # -- on the event loop ---------------------------------------------------------------
+
+    def _enqueue(self, job: _Job) -> None:
+        self._pending.append(job)
+        if len(self._pending) == 1 and self._loop is not None:
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        while self._pending:
+            jobs = self._pending[: self._max_units]
+            del self._pending[: self._max_units]
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            self._conn = self._run_group(self._conn, jobs)
+
+    # -- on a thread ---------------------------------------------------------------------
 
     def _submit(self, job: _Job) -> None:
         if self._thread is None:
             raise RuntimeError("the writer is not started")
         self._queue.put(job)
 
-    def _loop(self) -> None:
+    def _drain(self) -> None:
         conn = self._engine.connect()
         try:
             while True:
@@ -113,33 +153,34 @@ class Writer:
         finally:
             conn.close()
 
+    # -- either way ----------------------------------------------------------------------
+
     def _run_group(self, conn: Connection, jobs: list[_Job]) -> Connection:
         results: list[Any] = []
         try:
             with conn.begin():
                 for job in jobs:
                     results.append(job.unit(conn))
-        except BaseException:
+        except Exception:
+            # Re-run one by one so that only the failing unit fails.
             conn = self._fresh(conn)
-            for job in jobs:
-                self._run_alone(conn, job)
-            return conn
-        self.transactions += 1
-        self.units += len(jobs)
-        for job, result in zip(jobs, results, strict=True):
-            job.done(result, None)
+            outcomes = [self._run_alone(conn, job) for job in jobs]
+        else:
+            self.transactions += 1
+            self.units += len(jobs)
+            outcomes = [(result, None) for result in results]
+        _answer(jobs, outcomes)
         return conn
 
-    def _run_alone(self, conn: Connection, job: _Job) -> None:
+    def _run_alone(self, conn: Connection, job: _Job) -> Outcome:
         try:
             with conn.begin():
                 result = job.unit(conn)
-        except Exception as exc:
-            job.done(None, exc)
-            return
+        except Exception as exc:  # handed to the waiting caller
+            return None, exc
         self.transactions += 1
         self.units += 1
-        job.done(result, None)
+        return result, None
 
     def _fresh(self, conn: Connection) -> Connection:
         """A connection that failed mid-commit may be unusable (e.g. PostgreSQL restarted)."""
@@ -152,9 +193,27 @@ class Writer:
         return self._engine.connect()
 
 
-def _settle(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+def _answer(jobs: list[_Job], outcomes: list[Outcome]) -> None:
+    """Settle every waiting caller; one wake-up per other event loop, not one per unit."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if job.loop is None:
+            _settle(job.future, outcome)
+        else:
+            by_loop.setdefault(job.loop, []).append((job.future, outcome))  # type: ignore[arg-type]
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Any], Outcome]]) -> None:
+    for fut, outcome in settled:
+        _settle(fut, outcome)
+
+
+def _settle(fut: asyncio.Future[Any] | concurrent.futures.Future[Any], outcome: Outcome) -> None:
     if fut.cancelled():
         return
+    result, error = outcome
     if error is None:
         fut.set_result(result)
     else:

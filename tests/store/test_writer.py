@@ -84,3 +84,35 @@ def test_stop_finishes_queued_work(engine: Engine) -> None:
     assert _count(engine) == 1
     with pytest.raises(RuntimeError):
         writer.run_sync(lambda conn: None)
+
+
+def test_on_the_event_loop_units_of_one_turn_share_a_transaction(engine: Engine) -> None:
+    """The server's mode on SQLite; PostgreSQL keeps its thread even when given a loop."""
+    writer = Writer(engine)
+
+    async def serve() -> list[str]:
+        writer.start(asyncio.get_running_loop())
+        try:
+            return await asyncio.gather(*(writer.run(_insert(f"k{i}")) for i in range(100)))  # type: ignore[arg-type]
+        finally:
+            writer.stop()
+
+    results = asyncio.run(serve())
+    assert len(results) == 100
+    assert _count(engine) == 100
+    if engine.dialect.name == "sqlite":
+        assert writer.transactions == 1
+
+
+def test_on_the_event_loop_other_threads_can_still_write(engine: Engine) -> None:
+    writer = Writer(engine)
+
+    async def serve() -> str:
+        writer.start(asyncio.get_running_loop())
+        try:
+            return await asyncio.to_thread(writer.run_sync, _insert("from-a-thread"))  # type: ignore[arg-type]
+        finally:
+            writer.stop()
+
+    assert asyncio.run(serve()) == "from-a-thread"
+    assert _count(engine) == 1
