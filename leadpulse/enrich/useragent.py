@@ -1,7 +1,7 @@
 """Browser, OS, device type and bot detection from a User-Agent header.
 
 ua-parser does the browser/OS/device parsing; this module adds the bot verdict (crawlers,
-AI fetchers, link-preview fetchers, HTTP libraries and headless browsers) and a coarse device
+AI fetchers, link-preview fetchers and headless browsers), HTTP libraries as server-side senders and a coarse device
 type for scoring and reports. Results are cached by UA string: a site sees few distinct UAs.
 """
 
@@ -108,7 +108,14 @@ _BOTS: Final[tuple[tuple[str, str], ...]] = (
     ("uptimerobot", "UptimeRobot"),
     ("pingdom", "Pingdom"),
     ("statuscake", "StatusCake"),
-    # HTTP libraries and command-line clients.
+    ("scrapy", "Scrapy"),
+    ("headless", "headless browser"),
+)
+
+# HTTP libraries and command-line clients: a server-side integration (a CRM sync, a backend
+# sending identify, the README's curl walk-through), not a crawler — browsers never send these.
+# They are recorded as device "server" and are not bots, so their identify calls make leads.
+_SERVER_CLIENTS: Final[tuple[tuple[str, str], ...]] = (
     ("curl/", "curl"),
     ("wget/", "Wget"),
     ("python-requests", "python-requests"),
@@ -126,8 +133,6 @@ _BOTS: Final[tuple[tuple[str, str], ...]] = (
     ("postmanruntime", "PostmanRuntime"),
     ("insomnia/", "Insomnia"),
     ("httpie/", "HTTPie"),
-    ("scrapy", "Scrapy"),
-    ("headless", "headless browser"),
 )
 
 _TV_OR_CONSOLE: Final = (
@@ -201,6 +206,9 @@ def _parse(ua: str) -> UserAgentInfo:
         bot_name = browser or "crawler"
     if bot_name is not None:
         return UserAgentInfo(browser, browser_version, os, os_version, "bot", True, bot_name)
+    client = next((name for marker, name in _SERVER_CLIENTS if marker in lowered), None)
+    if client is not None:
+        return UserAgentInfo(client, browser_version, None, None, "server", False, None)
     kind = _device_type(lowered, os, device.family if device is not None else None)
     return UserAgentInfo(browser, browser_version, os, os_version, kind, False, None)
 

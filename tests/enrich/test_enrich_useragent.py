@@ -215,10 +215,6 @@ BOTS = [
         "PhantomJS/2.1.1 Safari/538.1",
         "PhantomJS",
     ),
-    ("curl/8.5.0", "curl"),
-    ("python-requests/2.32.3", "python-requests"),
-    ("Wget/1.21.4", "Wget"),
-    ("Go-http-client/2.0", "Go-http-client"),
     # Not on our list: ua-parser's "Spider" device family still catches it.
     ("Mozilla/5.0 (compatible; Exabot/3.0; +http://www.exabot.com/go/robot)", "Exabot"),
     ("Mozilla/5.0 (compatible; SomeNewCrawler/1.0; +http://example.com/bot)", "SomeNewCrawler"),
@@ -270,5 +266,21 @@ def test_a_huge_header_is_parsed_from_its_first_kilobyte() -> None:
 @given(st.text(max_size=400))
 def test_parse_user_agent_never_raises(ua: str) -> None:
     info = parse_user_agent(ua)
-    assert info.device in {"desktop", "mobile", "tablet", "bot", "other"}
+    assert info.device in {"desktop", "mobile", "tablet", "bot", "server", "other"}
     assert info.is_bot == (info.bot_name is not None)
+
+
+@pytest.mark.parametrize(
+    ("ua", "client"),
+    [
+        ("curl/8.5.0", "curl"),
+        ("python-requests/2.32.3", "python-requests"),
+        ("python-httpx/0.28.1", "python-httpx"),
+        ("Wget/1.21.4", "Wget"),
+        ("Go-http-client/2.0", "Go-http-client"),
+    ],
+)
+def test_http_libraries_are_server_side_senders_not_bots(ua: str, client: str) -> None:
+    """A backend or the README's curl walk-through must be able to identify leads."""
+    info = parse_user_agent(ua)
+    assert (info.browser, info.device, info.is_bot) == (client, "server", False)
