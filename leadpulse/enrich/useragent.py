@@ -1,8 +1,8 @@
 """Browser, OS, device type and bot detection from a User-Agent header.
 
 ua-parser does the browser/OS/device parsing; this module adds the bot verdict (crawlers,
-AI fetchers, link-preview fetchers and headless browsers), HTTP libraries as server-side senders and a coarse device
-type for scoring and reports. Results are cached by UA string: a site sees few distinct UAs.
+AI fetchers, link-preview fetchers and headless browsers), marks HTTP libraries as server-side
+senders, and gives a coarse device type for scoring and reports. Results are cached by UA string: a site sees few distinct UAs.
 """
 
 from __future__ import annotations
