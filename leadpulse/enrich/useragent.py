@@ -2,7 +2,8 @@
 
 ua-parser does the browser/OS/device parsing; this module adds the bot verdict (crawlers,
 AI fetchers, link-preview fetchers and headless browsers), marks HTTP libraries as server-side
-senders, and gives a coarse device type for scoring and reports. Results are cached by UA string: a site sees few distinct UAs.
+senders, and gives a coarse device type for scoring and reports. Results are cached by UA
+string: a site sees few distinct UAs.
 """
 
 from __future__ import annotations
