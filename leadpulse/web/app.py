@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from leadpulse import __version__
 from leadpulse.core.errors import LeadpulseError
@@ -71,7 +72,7 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     return api
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> ASGIApp:
     """The whole app; pass a `pipeline` to share one with tests or the CLI."""
     if pipeline is None:
         settings = settings or load_settings()
@@ -90,10 +91,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         return json_response({"status": "ok", "version": __version__})
 
     routes = [
-        *collector.routes(),
         Route("/health", health),
         Mount("/", app=build_api(pipeline)),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS)
     app.state.pipeline = pipeline
-    return app
+    return collector.mount(app)

@@ -1,18 +1,20 @@
 """The tracking endpoints: `POST /v1/collect`, `POST /v1/identify` and the `GET /v1/p.gif` pixel.
 
-Plain Starlette on purpose: this is the hot path (see docs/decisions.md).
+The hot path: served straight from ASGI, before Starlette's router (see web/client.py and
+docs/decisions.md); they answer with ordinary Starlette responses.
 """
 
 from __future__ import annotations
 
 import base64
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadpulse.collect.decode import decode_batch, decode_identify
 from leadpulse.collect.guard import RateLimiter, check_origin, origin_allowed
@@ -21,8 +23,8 @@ from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput, LeadpulseError
 from leadpulse.core.types import Site
 from leadpulse.pipeline import Pipeline
-from leadpulse.web.client import client_ip, read_body
-from leadpulse.web.responses import error_response, json_response
+from leadpulse.web.client import RawRequest, client_ip, read_body
+from leadpulse.web.responses import error_body, error_response, json_response, log
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -33,14 +35,34 @@ class Collector:
         self.settings = pipeline.settings
         self.limiter = RateLimiter(self.settings.rate_limit_per_minute)
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v1/collect", self.collect, methods=["POST", "OPTIONS"]),
-            Route("/v1/identify", self.identify, methods=["POST", "OPTIONS"]),
-            Route("/v1/p.gif", self.pixel, methods=["GET"]),
-        ]
+    def mount(self, app: ASGIApp) -> ASGIApp:
+        """Serve the tracking paths here and pass everything else on to `app`."""
+        handlers = {
+            "/v1/collect": (self.collect, {"POST", "OPTIONS"}),
+            "/v1/identify": (self.identify, {"POST", "OPTIONS"}),
+            "/v1/p.gif": (self.pixel, {"GET", "HEAD"}),
+        }
 
-    def _cors(self, request: Request, site: Site | None = None) -> dict[str, str]:
+        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+            route = handlers.get(scope["path"]) if scope["type"] == "http" else None
+            if route is None:
+                await app(scope, receive, send)
+                return
+            handler, methods = route
+            request = RawRequest(scope, receive)
+            if request.method not in methods:
+                response = json_response(
+                    error_body("method_not_allowed", f"{request.method} is not allowed here"),
+                    405,
+                    {"allow": ", ".join(sorted(methods))},
+                )
+            else:
+                response = await _guarded(handler, request)
+            await response(scope, receive, send)
+
+        return asgi
+
+    def _cors(self, request: RawRequest, site: Site | None = None) -> dict[str, str]:
         origin = request.headers.get("origin")
         if not origin or (site is not None and not origin_allowed(origin, site.domains)):
             return {}
@@ -50,7 +72,7 @@ class Collector:
             "vary": "Origin",
         }
 
-    def _preflight(self, request: Request) -> Response:
+    def _preflight(self, request: RawRequest) -> Response:
         headers = self._cors(request)
         headers.update(
             {
@@ -61,15 +83,15 @@ class Collector:
         )
         return Response(status_code=204, headers=headers)
 
-    async def _site(self, request: Request, write_key: str) -> Site:
+    async def _site(self, request: RawRequest, write_key: str) -> Site:
         site = self.pipeline.site_for_write_key(write_key)
         check_origin(request.headers.get("origin"), site.domains)
         return site
 
-    def _do_not_track(self, request: Request) -> bool:
+    def _do_not_track(self, request: RawRequest) -> bool:
         return request.headers.get("dnt") == "1" or request.headers.get("sec-gpc") == "1"
 
-    async def collect(self, request: Request) -> Response:
+    async def collect(self, request: RawRequest) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
         site: Site | None = None
@@ -102,7 +124,7 @@ class Collector:
             headers=self._cors(request, site),
         )
 
-    async def identify(self, request: Request) -> Response:
+    async def identify(self, request: RawRequest) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
         site: Site | None = None
@@ -130,7 +152,7 @@ class Collector:
             headers=self._cors(request, site),
         )
 
-    async def pixel(self, request: Request) -> Response:
+    async def pixel(self, request: RawRequest) -> Response:
         """No-JavaScript fallback: `<img src="/v1/p.gif?k=WRITE_KEY&a=ANON_ID&u=URL">`.
 
         Query: k write key, a anonymous id, t type (page_view), u url, r referrer, i event id
@@ -198,14 +220,28 @@ def _ignored(n: int) -> dict[str, object]:
     }
 
 
-def _user_agent(request: Request, context: Context | None) -> str | None:
+def _user_agent(request: RawRequest, context: Context | None) -> str | None:
     if context is not None and context.user_agent:
         return context.user_agent
     return request.headers.get("user-agent")
 
 
-def _language(request: Request, context: Context | None) -> str | None:
+def _language(request: RawRequest, context: Context | None) -> str | None:
     if context is not None and context.language:
         return context.language
     header = request.headers.get("accept-language")
     return header.split(",", 1)[0].split(";", 1)[0].strip() or None if header else None
+
+
+async def _guarded(handler: Any, request: RawRequest) -> Response:
+    """Run a handler; a bug becomes a logged 500 in the one error shape, never a traceback."""
+    try:
+        response: Response = await handler(request)
+    except ClientDisconnect:
+        return Response(status_code=499)
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.scope["path"])
+        return json_response(
+            error_body("internal", "an internal error happened; it has been logged"), 500
+        )
+    return response

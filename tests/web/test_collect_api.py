@@ -223,3 +223,10 @@ def test_the_pixel_records_a_page_view(
         row = conn.execute(sa.select(events)).one()
     assert row.url == "https://shop.example/pricing"
     assert row.type == "page_view"
+
+
+def test_a_wrong_method_is_a_405_in_the_error_shape(client: TestClient) -> None:
+    r = client.get("/v1/collect")
+    assert r.status_code == 405
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in r.headers["allow"]
