@@ -54,15 +54,23 @@ def _check_event(batch: Batch, event: Event, i: int, max_properties_bytes: int) 
     measure = REQUIRED_MEASURE.get(event.type)
     if measure is not None and getattr(event, measure) is None:
         raise InvalidInput(f"a {event.type} event needs {measure}", field=f"events[{i}].{measure}")
-    if event.properties and len(orjson.dumps(event.properties)) > max_properties_bytes:
+    field = f"events[{i}].properties"
+    if event.properties and json_size(event.properties, field) > max_properties_bytes:
         raise PayloadTooLarge(
-            f"properties of event {i} exceed {max_properties_bytes} bytes",
-            field=f"events[{i}].properties",
+            f"properties of event {i} exceed {max_properties_bytes} bytes", field=field
         )
 
 
 def decode_identify(body: bytes, *, max_properties_bytes: int) -> Identify:
     ident = _decode(_identify_decoder, body)
-    if len(orjson.dumps(ident.traits)) > max_properties_bytes:
+    if json_size(ident.traits, "traits") > max_properties_bytes:
         raise PayloadTooLarge(f"traits exceed {max_properties_bytes} bytes", field="traits")
     return ident
+
+
+def json_size(value: object, field: str) -> int:
+    """Size of `value` as stored; refuses what storage cannot hold (integers beyond 64 bits)."""
+    try:
+        return len(orjson.dumps(value))
+    except orjson.JSONEncodeError as exc:
+        raise InvalidInput(f"{exc} at {field}", field=field) from None

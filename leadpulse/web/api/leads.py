@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.engine import Engine
 
+from leadpulse.collect.decode import json_size
 from leadpulse.core import clock
-from leadpulse.core.errors import NotFound
+from leadpulse.core.errors import InvalidInput, NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
@@ -34,6 +35,15 @@ class LeadIn(BaseModel):
     company: str | None = None
     source: str | None = Field(None, description="Where the lead came from, e.g. facebook_lead_ads")
     traits: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("traits")
+    @classmethod
+    def _storable(cls, traits: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json_size(traits, "traits")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return traits
 
 
 class OutcomeIn(BaseModel):
