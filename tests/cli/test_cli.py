@@ -12,24 +12,10 @@ import sqlalchemy as sa
 
 from leadpulse.store.engine import create_engine
 from leadpulse.store.schema import lead_identities, leads
+from tests.cli_runner import leadpulse as run
 from tests.conftest import DATA
 
 LEADS_CSV = DATA / "x-education" / "Leads.csv"
-
-
-def run(db_url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LEADPULSE_DATABASE_URL": db_url}
-    proc = subprocess.run(
-        [sys.executable, "-m", "leadpulse", *args],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if ok:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 def test_site_add_prints_a_write_key_and_key_create_a_secret(db_url: str) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli_runner import leadpulse
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -20,19 +22,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "leadpulse", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout.strip()
-
-
 @pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def server(db_url: str, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "LEADPULSE_DATABASE_URL": db_url}
     proc = subprocess.Popen(
@@ -52,16 +43,16 @@ def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError((tmp_path / "server.log").read_text()) from None
                 time.sleep(0.1)
-        yield base, env
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def test_the_readme_walkthrough(server: tuple[str, dict[str, str]]) -> None:
-    base, env = server
-    wk = _cli(env, "site", "add", "Window shop", "--domain", "shop.example")
-    sk = _cli(env, "key", "create", "--name", "admin")
+def test_the_readme_walkthrough(server: str, db_url: str) -> None:
+    base = server
+    wk = leadpulse(db_url, "site", "add", "Window shop", "--domain", "shop.example").stdout.strip()
+    sk = leadpulse(db_url, "key", "create", "--name", "admin").stdout.strip()
     auth = {"Authorization": f"Bearer {sk}"}
     with httpx.Client(base_url=base, timeout=10) as http:
         landing = {
