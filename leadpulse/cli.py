@@ -20,13 +20,17 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from leadpulse.collect.csvfile import Row, RowError, open_csv, read_rows
+from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput, LeadpulseError
 from leadpulse.core.settings import Settings, load
 from leadpulse.pipeline import Pipeline
+from leadpulse.pipeline.offline import score_csv
+from leadpulse.scoring.parse import load_model_file
 from leadpulse.store import migrate as migrations
 from leadpulse.store import sites as site_store
 from leadpulse.store.engine import create_engine
 from leadpulse.store.lead_list import LeadFilter, list_leads
+from leadpulse.store.subjects import count_subjects
 
 app = typer.Typer(
     help="Leadpulse: self-hosted lead scoring and lead management.",
@@ -36,8 +40,10 @@ app = typer.Typer(
 )
 site_app = typer.Typer(help="Websites that send events.", no_args_is_help=True)
 key_app = typer.Typer(help="Secret API keys for the admin API.", no_args_is_help=True)
+model_app = typer.Typer(help="Scoring models (YAML or JSON files).", no_args_is_help=True)
 app.add_typer(site_app, name="site")
 app.add_typer(key_app, name="key")
+app.add_typer(model_app, name="model")
 
 out = Console()
 err = Console(stderr=True)
@@ -284,6 +290,85 @@ def export_leads(
     finally:
         if output:
             target.close()
+
+
+@model_app.command("validate")
+def model_validate(
+    file: Annotated[Path, typer.Argument(help="A model file, YAML or JSON.")],
+) -> None:
+    """Check a model file; errors name the file, the rule and the path inside it."""
+    model = load_model_file(file)
+    out.print(f"{file.name}: model {model.key!r} is valid ({len(model.rules)} rules)")
+
+
+@model_app.command("apply")
+def model_apply(
+    file: Annotated[Path, typer.Argument(help="A model file, YAML or JSON.")],
+    rescore: Annotated[bool, typer.Option(help="Re-score stored history afterwards.")] = False,
+) -> None:
+    """Publish a model file as the model's next version."""
+    model = load_model_file(file)
+    with _pipeline() as pipeline:
+        version = pipeline.publish_model(model.key, file.read_text(encoding="utf-8"))
+        out.print(f"published {model.key!r} version {version}")
+        if rescore:
+            _rescore(pipeline)
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """The published models."""
+    with _pipeline() as pipeline:
+        models = pipeline.scoring.refresh(force=True).models
+    table = Table("key", "version", "name", "kind", "rules")
+    for p in models:
+        table.add_row(
+            p.model.key, str(p.version), p.model.name, p.model.kind, str(len(p.model.rules))
+        )
+    out.print(table)
+
+
+@app.command("rescore")
+def rescore_command() -> None:
+    """Replay every stored event through the current models (collection may go on)."""
+    with _pipeline() as pipeline:
+        _rescore(pipeline)
+
+
+def _rescore(pipeline: Pipeline) -> None:
+    with pipeline.engine.connect() as conn:
+        total = count_subjects(conn)
+    with _progress() as progress:
+        task = progress.add_task("re-scoring", total=total)
+        subjects, events = pipeline.rescore(
+            progress=lambda done, _events: progress.update(task, completed=done)
+        )
+    out.print(f"re-scored {subjects} leads and visitors from {events} events")
+
+
+@app.command("score")
+def score_file(
+    model_file: Annotated[Path, typer.Argument(help="A model file, YAML or JSON.")],
+    csv_file: Annotated[Path, typer.Argument(help="A CSV of leads, one per row.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File (default: stdout).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field separator (default: detected).")
+    ] = None,
+) -> None:
+    """Score a CSV file with a model's trait rules: every column kept, plus score, band and
+    reasons."""
+    model = load_model_file(model_file)
+    handle = open_csv(csv_file)
+    target = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        with handle:
+            rows = score_csv(model, handle, target, now=clock.now_ms(), delimiter=delimiter)
+    finally:
+        if output:
+            target.close()
+    err.print(f"scored {rows} rows with {model.key!r}")
 
 
 def main() -> None:

@@ -87,7 +87,8 @@ def plan_columns(
     return ColumnPlan(tuple(targets))
 
 
-def _value(cell: str, target: str) -> Any:
+def cell_value(cell: str, target: str) -> Any:
+    """A cell as a trait value: empty markers → None, numbers → numbers (no leading zeros)."""
     text = cell.strip()
     if text.lower() in EMPTY_MARKERS:
         return None
@@ -168,7 +169,7 @@ def _rows(reader: Any, plan: ColumnPlan) -> Iterator[Row | RowError]:
             continue
         traits: dict[str, Any] = {}
         for target, cell in zip(plan.targets, cells, strict=True):
-            value = _value(cell, target)
+            value = cell_value(cell, target)
             if value is not None:
                 traits[target] = value
         if not any(traits.get(k) for k in ("email", "phone", "external_id")):

@@ -123,3 +123,15 @@ def count_by_type(conn: Connection, lead_id: int) -> dict[str, int]:
 
 def delete_lead_events(conn: Connection, lead_id: int) -> int:
     return conn.execute(sa.delete(events).where(events.c.lead_id == lead_id)).rowcount
+
+
+def subject_events(
+    conn: Connection, *, lead_id: int | None, visitor_id: int | None
+) -> list[dict[str, Any]]:
+    """Every event of a lead (or of an anonymous visitor), oldest first, for a replay."""
+    q = sa.select(*_COLUMNS, events.c.is_bot)
+    if lead_id is not None:
+        q = q.where(events.c.lead_id == lead_id)
+    else:
+        q = q.where(events.c.visitor_id == visitor_id, events.c.lead_id.is_(None))
+    return [as_dict(r) for r in conn.execute(q.order_by(events.c.ts, events.c.id))]

@@ -9,7 +9,16 @@ from sqlalchemy.engine import Connection
 
 from leadpulse.store.dialect import insert_ignore
 from leadpulse.store.rows import as_dict
-from leadpulse.store.schema import events, lead_identities, lead_merges, leads, outcomes, visitors
+from leadpulse.store.schema import (
+    events,
+    lead_identities,
+    lead_merges,
+    leads,
+    outcomes,
+    score_ledger,
+    score_states,
+    visitors,
+)
 
 
 def owners_of(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -147,6 +156,10 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     ids = [lead_id]
     ids += [r[0] for r in conn.execute(sa.select(leads.c.id).where(leads.c.merged_into == lead_id))]
     visitor_ids = sa.select(visitors.c.id).where(visitors.c.lead_id.in_(ids))
+    conn.execute(sa.delete(score_ledger).where(score_ledger.c.lead_id.in_(ids)))
+    conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(visitor_ids)))
+    conn.execute(sa.delete(score_states).where(score_states.c.lead_id.in_(ids)))
+    conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.lead_id.in_(ids)))
     conn.execute(sa.delete(visitors).where(visitors.c.lead_id.in_(ids)))
@@ -168,3 +181,8 @@ def fill_country(conn: Connection, lead_id: int, country: str) -> None:
         .where(leads.c.id == lead_id, leads.c.country.is_(None))
         .values(country=country[:2].upper())
     )
+
+
+def set_scores(conn: Connection, lead_id: int, score: float, scores: dict[str, Any]) -> None:
+    """Remember the latest totals for sorting and listing (decay is applied at read time)."""
+    conn.execute(sa.update(leads).where(leads.c.id == lead_id).values(score=score, scores=scores))

@@ -63,6 +63,7 @@ leads = sa.Table(
     sa.Column("first_touch", JSON),
     sa.Column("last_touch", JSON),
     sa.Column("score", sa.Float, nullable=False, server_default="0"),
+    sa.Column("scores", JSON),
     sa.Column("created_at", Ms, nullable=False),
     sa.Column("updated_at", Ms, nullable=False),
     sa.Column("last_seen_at", Ms, nullable=False),
@@ -158,4 +159,42 @@ outcomes = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("at", Ms, nullable=False),
     sa.Column("created_at", Ms, nullable=False),
+)
+
+scoring_models = sa.Table(
+    "scoring_models",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("deleted_at", Ms),
+    sa.UniqueConstraint("key", "version"),
+)
+
+score_states = sa.Table(
+    "score_states",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("visitor_id", Id, sa.ForeignKey("visitors.id"), unique=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), unique=True),
+    sa.Column("state", JSON, nullable=False),
+    sa.Column("updated_at", Ms, nullable=False),
+)
+
+score_ledger = sa.Table(
+    "score_ledger",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("visitor_id", Id, sa.ForeignKey("visitors.id"), index=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), index=True),
+    sa.Column("model_key", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("rule_key", sa.String(64), nullable=False),
+    sa.Column("occurrence", sa.String(200), nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("decays", sa.Boolean, nullable=False),
+    sa.Column("event_uid", sa.String(64)),
+    sa.Column("at", Ms, nullable=False),
 )

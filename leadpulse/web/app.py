@@ -23,6 +23,8 @@ from leadpulse.core.settings import load as load_settings
 from leadpulse.pipeline import Pipeline
 from leadpulse.store.engine import create_engine
 from leadpulse.web.api import leads as leads_api
+from leadpulse.web.api import models as models_api
+from leadpulse.web.api import scores as scores_api
 from leadpulse.web.api import sites as sites_api
 from leadpulse.web.api.auth import require_key
 from leadpulse.web.collector import Collector
@@ -69,6 +71,8 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     auth = [Depends(require_key(pipeline.engine))]
     api.include_router(leads_api.router(pipeline), dependencies=auth)
     api.include_router(sites_api.router(pipeline), dependencies=auth)
+    api.include_router(models_api.router(pipeline), dependencies=auth)
+    api.include_router(scores_api.router(pipeline), dependencies=auth)
     return api
 
 

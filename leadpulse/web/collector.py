@@ -119,6 +119,7 @@ class Collector:
                 "duplicates": result.duplicates,
                 "visitor": result.visitor,
                 "lead": result.lead,
+                "scores": {key: score.to_dict() for key, score in result.scores.items()},
                 "decisions": [],
             },
             headers=self._cors(request, site),
@@ -148,6 +149,7 @@ class Collector:
                 "lead": result.lead,
                 "created": result.created,
                 "merged": list(result.merged),
+                "scores": {key: score.to_dict() for key, score in result.scores.items()},
             },
             headers=self._cors(request, site),
         )

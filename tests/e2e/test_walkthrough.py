@@ -67,7 +67,7 @@ def test_the_readme_walkthrough(server: str, db_url: str) -> None:
         }
         r = http.post("/v1/collect", json={"write_key": wk, "events": [landing]})
         assert r.json() == {
-            "accepted": 1, "duplicates": 0, "visitor": 1, "lead": None, "decisions": []
+            "accepted": 1, "duplicates": 0, "visitor": 1, "lead": None, "scores": {}, "decisions": []
         }  # fmt: skip
         more = {
             "write_key": wk,

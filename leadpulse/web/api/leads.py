@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.collect.decode import json_size
 from leadpulse.core import clock
@@ -55,16 +55,18 @@ class OutcomeIn(BaseModel):
     note: str | None = Field(None, max_length=5000)
 
 
+def alive(conn: Connection, lead_id: int) -> dict[str, Any]:
+    """The lead, following merges; 404 when there is none."""
+    found = lead_store.survivor(conn, lead_id)
+    row = None if found is None else lead_store.get_lead(conn, found)
+    if row is None:
+        raise NotFound(f"no lead {lead_id}", field="id")
+    return row
+
+
 def router(pipeline: Pipeline) -> APIRouter:
     engine: Engine = pipeline.engine
     r = APIRouter(prefix="/v1/leads", tags=["leads"])
-
-    def _alive(conn: Any, lead_id: int) -> dict[str, Any]:
-        alive = lead_store.survivor(conn, lead_id)
-        row = None if alive is None else lead_store.get_lead(conn, alive)
-        if row is None:
-            raise NotFound(f"no lead {lead_id}", field="id")
-        return row
 
     @r.post("", status_code=200)
     def upsert_lead(body: LeadIn) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def router(pipeline: Pipeline) -> APIRouter:
                 traits[key] = value
         result = pipeline.upsert_lead(traits, body.source)
         with engine.connect() as conn:
-            row = _alive(conn, result.lead)
+            row = alive(conn, result.lead)
         return {
             "lead": lead_summary(row),
             "created": result.created,
@@ -118,7 +120,7 @@ def router(pipeline: Pipeline) -> APIRouter:
     @r.get("/{lead_id}")
     def get_lead(lead_id: int) -> dict[str, Any]:
         with engine.connect() as conn:
-            return lead_detail(conn, _alive(conn, lead_id))
+            return lead_detail(conn, alive(conn, lead_id))
 
     @r.get("/{lead_id}/events")
     def get_events(
@@ -128,7 +130,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         type: Annotated[list[str] | None, Query(description="only these event types")] = None,
     ) -> dict[str, Any]:
         with engine.connect() as conn:
-            row = _alive(conn, lead_id)
+            row = alive(conn, lead_id)
             items = event_store.lead_timeline(
                 conn, row["id"], limit=limit + 1, before_id=before, types=type
             )
@@ -145,7 +147,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         values["at"] = clock.from_datetime(body.at) if body.at else clock.now_ms()
         outcome_id = pipeline.add_outcome(lead_id, values)
         with engine.connect() as conn:
-            row = _alive(conn, lead_id)
+            row = alive(conn, lead_id)
             outcomes = lead_store.outcomes_of(conn, row["id"])
         return present_outcome(next(o for o in outcomes if o["id"] == outcome_id))
 
@@ -153,7 +155,7 @@ def router(pipeline: Pipeline) -> APIRouter:
     def export_lead(lead_id: int) -> dict[str, Any]:
         """Everything stored about one person (a data-subject access request)."""
         with engine.connect() as conn:
-            row = _alive(conn, lead_id)
+            row = alive(conn, lead_id)
             detail = lead_detail(conn, row)
             events = event_store.lead_timeline(conn, row["id"], limit=1_000_000)
             visitors = visitor_store.visitors_of_lead(conn, row["id"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -33,9 +34,13 @@ from leadpulse.enrich import (
     truncate_ip,
 )
 from leadpulse.enrich.quality import contact_quality
+from leadpulse.pipeline.scoring import ScoringStep, replay_subject
+from leadpulse.scoring import Score, Scorer
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import scores as score_store
 from leadpulse.store import sites as site_store
+from leadpulse.store import subjects as subject_store
 from leadpulse.store import visitors as visitor_store
 from leadpulse.store.activity import combine_touches, record_activity
 from leadpulse.store.visitors import VisitorRef
@@ -54,6 +59,7 @@ class CollectResult:
     duplicates: int
     visitor: int
     lead: int | None
+    scores: dict[str, Score]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class IdentifyResult:
     lead: int | None
     created: bool
     merged: tuple[int, ...]
+    scores: dict[str, Score]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,7 @@ class Pipeline:
         self._sites: dict[str, Site] = {}
         self._visitors = _LRU(100_000)
         self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
+        self.scoring = ScoringStep(engine)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Start the writer; the server passes its event loop (see store.writer)."""
@@ -220,24 +228,32 @@ class Pipeline:
             assert anon is not None  # checked when decoding
             groups.setdefault(anon, []).append(self._record(site, event, received_at))
         cached = {anon: self._visitors.get((site.id, anon)) for anon in groups}
+        scorer = self.scoring.refresh()
 
-        def unit(conn: Connection) -> list[tuple[str, VisitorRef, int]]:
-            return [
-                (anon, *_store_events(conn, site, anon, cached[anon], ctx, recs, received_at))
-                for anon, recs in groups.items()
-            ]
+        def unit(conn: Connection) -> list[tuple[str, VisitorRef, int, dict[str, Score]]]:
+            out = []
+            for anon, recs in groups.items():
+                ref, new = _store_events(conn, site, anon, cached[anon], ctx, recs, received_at)
+                scores: dict[str, Score] = {}
+                if new and not ref.is_bot:
+                    scores = self.scoring.on_events(
+                        conn, scorer, ref.lead_id, ref.id, site.key, ctx, new, received_at
+                    )
+                out.append((anon, ref, len(new), scores))
+            return out
 
         stored = await self.writer.run(unit)
         accepted = 0
-        for anon, ref, n in stored:
+        for anon, ref, n, _ in stored:
             self._visitors.put((site.id, anon), ref)
             accepted += n
-        first = stored[0][1]
+        _, first, _, scores = stored[0]
         return CollectResult(
             accepted=accepted,
             duplicates=len(batch.events) - accepted,
             visitor=first.id,
             lead=first.lead_id,
+            scores=scores,
         )
 
     # -- identity --------------------------------------------------------------------------
@@ -270,25 +286,32 @@ class Pipeline:
     ) -> IdentifyResult:
         at = clock.now_ms()
         contact, columns = self.contact(traits)
+        scorer = self.scoring.refresh()
 
-        def unit(conn: Connection) -> tuple[VisitorRef, bool, tuple[int, ...]]:
+        def unit(
+            conn: Connection,
+        ) -> tuple[VisitorRef, bool, tuple[int, ...], dict[str, Score]]:
             ref, _ = visitor_store.get_or_create_visitor(conn, site.id, anonymous_id, ctx, at)
             if ref.is_bot:
-                return ref, False, ()
-            lead_id, created, merged = _land(
-                conn, contact, columns, traits, ref.lead_id, "identify", at
+                return ref, False, (), {}
+            lead_id, created, merged = self._land(
+                conn, scorer, contact, columns, traits, ref.lead_id, "identify", at
             )
             if ref.lead_id != lead_id:
                 _attach(conn, ref.id, lead_id, at)
+                self.scoring.on_attach(conn, scorer, ref.id, lead_id, at)
             if ctx.country:
                 lead_store.fill_country(conn, lead_id, ctx.country)
-            return VisitorRef(ref.id, lead_id, ref.is_bot), created, merged
+            scores = self._rescore_traits(conn, scorer, lead_id, at)
+            return VisitorRef(ref.id, lead_id, ref.is_bot), created, merged, scores
 
-        ref, created, merged = await self.writer.run(unit)
+        ref, created, merged, scores = await self.writer.run(unit)
         if merged:
             self._visitors.clear()
         self._visitors.put((site.id, anonymous_id), ref)
-        return IdentifyResult(visitor=ref.id, lead=ref.lead_id, created=created, merged=merged)
+        return IdentifyResult(
+            visitor=ref.id, lead=ref.lead_id, created=created, merged=merged, scores=scores
+        )
 
     def upsert_lead(self, traits: dict[str, Any], source: str | None) -> UpsertResult:
         """Create or update a lead from a CRM record or an ad platform's lead form (S3.8)."""
@@ -296,9 +319,12 @@ class Pipeline:
         if source and not traits.get("source"):
             traits = {**traits, "source": source}
         contact, columns = self.contact(traits)
+        scorer = self.scoring.refresh()
 
         def unit(conn: Connection) -> tuple[int, bool, tuple[int, ...]]:
-            return _land(conn, contact, columns, traits, None, "upsert", at)
+            landed = self._land(conn, scorer, contact, columns, traits, None, "upsert", at)
+            self._rescore_traits(conn, scorer, landed[0], at)
+            return landed
 
         lead_id, created, merged = self.writer.run_sync(unit)
         if merged:
@@ -313,10 +339,15 @@ class Pipeline:
             traits = {**record, "source": source} if source and not record.get("source") else record
             prepared.append((*self.contact(traits), traits))
 
+        scorer = self.scoring.refresh()
+
         def unit(conn: Connection) -> tuple[int, int, bool]:
             created = merged_any = 0
             for contact, columns, traits in prepared:
-                _, new, merged = _land(conn, contact, columns, traits, None, "import", at)
+                lead_id, new, merged = self._land(
+                    conn, scorer, contact, columns, traits, None, "import", at
+                )
+                self._rescore_traits(conn, scorer, lead_id, at)
                 created += new
                 merged_any += bool(merged)
             return created, len(prepared) - created, bool(merged_any)
@@ -337,6 +368,67 @@ class Pipeline:
 
         return self.writer.run_sync(unit)
 
+    # -- scoring models ----------------------------------------------------------------------
+
+    def publish_model(self, key: str, source: str) -> int:
+        """Store a new version of a model (already validated); returns the version."""
+        at = clock.now_ms()
+        version = self.writer.run_sync(
+            lambda conn: score_store.publish_model(conn, key, source, at)
+        )
+        self.scoring.refresh(force=True)
+        return version
+
+    def delete_model(self, key: str) -> int:
+        at = clock.now_ms()
+        n = self.writer.run_sync(lambda conn: score_store.delete_model(conn, key, at))
+        self.scoring.refresh(force=True)
+        return n
+
+    def rescore(
+        self, batch: int = 200, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[int, int]:
+        """Replay every subject's events through the current models, a batch of subjects per
+        transaction, so collection goes on between batches. Returns (subjects, events)."""
+        scorer = self.scoring.refresh(force=True)
+        now = clock.now_ms()
+        with self.engine.connect() as conn:
+            keys = subject_store.site_keys(conn)
+        done = [0, 0]
+
+        def replay(subjects: list[tuple[int | None, int | None]]) -> None:
+            def unit(conn: Connection) -> int:
+                return sum(
+                    replay_subject(
+                        conn, self.scoring, scorer, lead_id=lead, visitor_id=visitor,
+                        site_keys=keys, now=now,
+                    )
+                    for lead, visitor in subjects
+                )  # fmt: skip
+
+            done[1] += self.writer.run_sync(unit)
+            done[0] += len(subjects)
+            if progress is not None:
+                progress(done[0], done[1])
+
+        for page in self._pages(lambda c, after: subject_store.lead_ids_after(c, after, batch)):
+            replay([(lead, None) for lead in page])
+        for page in self._pages(
+            lambda c, after: [v for v, _ in subject_store.anonymous_visitors_after(c, after, batch)]
+        ):
+            replay([(None, visitor) for visitor in page])
+        return done[0], done[1]
+
+    def _pages(self, fetch: Callable[[Connection, int], list[int]]) -> Iterator[list[int]]:
+        after = 0
+        while True:
+            with self.engine.connect() as conn:
+                page = fetch(conn, after)
+            if not page:
+                return
+            yield page
+            after = page[-1]
+
     def erase_lead(self, lead_id: int) -> int:
         def unit(conn: Connection) -> int:
             alive = lead_store.survivor(conn, lead_id)
@@ -348,6 +440,55 @@ class Pipeline:
         self._visitors.clear()
         return removed
 
+    def _land(
+        self,
+        conn: Connection,
+        scorer: Scorer,
+        contact: Contact,
+        columns: dict[str, Any],
+        traits: dict[str, Any],
+        visitor_lead: int | None,
+        reason: str,
+        at: int,
+    ) -> tuple[int, bool, tuple[int, ...]]:
+        """Find or create the lead for a contact, merging every other lead that matches it."""
+        keys = identity.identity_keys(contact)
+        owners = lead_store.owners_of(conn, keys)
+        found = identity.resolve(keys, owners, visitor_lead)
+        values = {k: v for k, v in columns.items() if v is not None}
+        if found.lead_id is None:
+            lead_id = lead_store.create_lead(
+                conn,
+                {**values, "traits": traits, "source": traits.get("source"), "last_seen_at": at},
+                at,
+            )
+            lead_store.claim_identities(conn, lead_id, keys)
+            return lead_id, True, ()
+        lead_id = found.lead_id
+        current = lead_store.get_lead(conn, lead_id)
+        assert current is not None
+        merged_traits = current["traits"]
+        for other in found.merge:
+            snapshot = lead_store.merge_lead(conn, other, lead_id, f"{reason}: same person", at)
+            self.scoring.on_merge(conn, scorer, other, lead_id, at)
+            merged_traits = identity.merge_traits(snapshot.get("traits") or {}, merged_traits)
+            _combine_touches(conn, lead_id, snapshot)
+        merged_traits = identity.merge_traits(merged_traits, traits)
+        update = {**values, "traits": merged_traits}
+        if traits.get("source") and not current["source"]:
+            update["source"] = traits["source"]
+        lead_store.update_lead(conn, lead_id, update, at)
+        lead_store.claim_identities(conn, lead_id, keys)
+        return lead_id, False, found.merge
+
+    def _rescore_traits(
+        self, conn: Connection, scorer: Scorer, lead_id: int, at: int
+    ) -> dict[str, Score]:
+        row = lead_store.get_lead(conn, lead_id)
+        assert row is not None
+        traits: dict[str, Any] = row["traits"]
+        return self.scoring.on_traits(conn, scorer, lead_id, traits, at)
+
 
 def _store_events(
     conn: Connection,
@@ -357,7 +498,8 @@ def _store_events(
     ctx: VisitContext,
     records: list[EventRecord],
     received_at: int,
-) -> tuple[VisitorRef, int]:
+) -> tuple[VisitorRef, list[EventRecord]]:
+    """Store a visitor's events; return the visitor and the events that were new."""
     created = False
     ref = cached
     if ref is None:
@@ -373,7 +515,7 @@ def _store_events(
     )
     new = [r for r in records if r.uid in inserted]
     if not new:
-        return ref, 0
+        return ref, []
     touches = [r.touch for r in new if r.touch is not None]
     if created and not touches:
         touches = [_direct_touch(new[0])]
@@ -381,7 +523,7 @@ def _store_events(
     record_activity(conn, "visitors", ref.id, last, touches)
     if ref.lead_id is not None and not ref.is_bot:
         record_activity(conn, "leads", ref.lead_id, last, touches)
-    return ref, len(new)
+    return ref, new
 
 
 def _unique_slug(conn: Connection, name: str) -> str:
@@ -396,45 +538,6 @@ def _unique_slug(conn: Connection, name: str) -> str:
 def _direct_touch(record: EventRecord) -> Touch:
     landing = record.url.split("?", 1)[0].split("#", 1)[0] if record.url else None
     return Touch("direct", None, None, None, None, landing, None, record.ts)
-
-
-def _land(
-    conn: Connection,
-    contact: Contact,
-    columns: dict[str, Any],
-    traits: dict[str, Any],
-    visitor_lead: int | None,
-    reason: str,
-    at: int,
-) -> tuple[int, bool, tuple[int, ...]]:
-    """Find or create the lead for a contact, merging every other lead that matches it."""
-    keys = identity.identity_keys(contact)
-    owners = lead_store.owners_of(conn, keys)
-    found = identity.resolve(keys, owners, visitor_lead)
-    values = {k: v for k, v in columns.items() if v is not None}
-    if found.lead_id is None:
-        lead_id = lead_store.create_lead(
-            conn,
-            {**values, "traits": traits, "source": traits.get("source"), "last_seen_at": at},
-            at,
-        )
-        lead_store.claim_identities(conn, lead_id, keys)
-        return lead_id, True, ()
-    lead_id = found.lead_id
-    current = lead_store.get_lead(conn, lead_id)
-    assert current is not None
-    merged_traits = current["traits"]
-    for other in found.merge:
-        snapshot = lead_store.merge_lead(conn, other, lead_id, f"{reason}: same person", at)
-        merged_traits = identity.merge_traits(snapshot.get("traits") or {}, merged_traits)
-        _combine_touches(conn, lead_id, snapshot)
-    merged_traits = identity.merge_traits(merged_traits, traits)
-    update = {**values, "traits": merged_traits}
-    if traits.get("source") and not current["source"]:
-        update["source"] = traits["source"]
-    lead_store.update_lead(conn, lead_id, update, at)
-    lead_store.claim_identities(conn, lead_id, keys)
-    return lead_id, False, found.merge
 
 
 def _attach(conn: Connection, visitor_id: int, lead_id: int, at: int) -> None:

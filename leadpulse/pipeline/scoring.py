@@ -1,0 +1,236 @@
+"""Scoring inside the writer's transactions: load a subject's state, apply, save, book.
+
+A subject is the lead when the visitor is identified, else the visitor itself; anonymous
+visitors are scored too, so a popup can appear before anyone is known.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Connection, Engine
+
+from leadpulse.core.types import EventRecord, Touch, VisitContext
+from leadpulse.scoring import Entry, Happening, Published, Score, Scorer, State, empty_state
+from leadpulse.scoring.parse import parse_model
+from leadpulse.store import events as event_store
+from leadpulse.store import leads as lead_store
+from leadpulse.store import scores as score_store
+
+log = logging.getLogger(__name__)
+
+_RELOAD_SECONDS = 2.0
+"""How often a server looks for models published by another process (the CLI)."""
+
+
+class ScoringStep:
+    """The published models of this process and the glue between them and storage."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.monotonic) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._loaded_at = -_RELOAD_SECONDS
+        self._signature: tuple[tuple[str, int], ...] = ()
+        self.scorer = Scorer([])
+
+    def refresh(self, force: bool = False) -> Scorer:
+        """The current scorer; reloads the models when they may have changed."""
+        now = self._clock()
+        if force or now - self._loaded_at >= _RELOAD_SECONDS:
+            self._loaded_at = now
+            with self._engine.connect() as conn:
+                rows = score_store.active_models(conn)
+            signature = tuple((key, version) for key, version, _ in rows)
+            if signature != self._signature:
+                published = [
+                    Published(parse_model(source, f"{key} v{version}"), version)
+                    for key, version, source in rows
+                ]
+                self.scorer = Scorer(published)
+                self._signature = signature
+        return self.scorer
+
+    @property
+    def primary(self) -> str | None:
+        """The model whose total is a lead's `score` (the first one published)."""
+        return self._signature[0][0] if self._signature else None
+
+    # -- inside writer units --------------------------------------------------------------
+
+    def on_events(
+        self,
+        conn: Connection,
+        scorer: Scorer,
+        lead_id: int | None,
+        visitor_id: int,
+        site_key: str,
+        ctx: VisitContext,
+        records: list[EventRecord],
+        now: int,
+    ) -> dict[str, Score]:
+        if not scorer.models:
+            return {}
+        subject_visitor = None if lead_id is not None else visitor_id
+        state: State = score_store.load_state(conn, lead_id, subject_visitor) or empty_state()
+        _enrich(state, ctx, next((r.touch for r in records if r.touch), None))
+        traits = scoring_traits(state)
+        entries: list[Entry] = []
+        for record in sorted(records, key=lambda r: r.ts):
+            entries += scorer.apply_event(state, happening(record, ctx, site_key), traits)
+        score_store.save_state(conn, lead_id, subject_visitor, state, now)
+        score_store.add_entries(conn, lead_id, subject_visitor, entries)
+        scores = scorer.score(state, now)
+        if lead_id is not None and entries:
+            self.remember(conn, lead_id, scores)
+        return scores
+
+    def on_traits(
+        self, conn: Connection, scorer: Scorer, lead_id: int, traits: dict[str, Any], now: int
+    ) -> dict[str, Score]:
+        """The lead's traits changed: state rules (fit points) follow."""
+        if not scorer.models:
+            return {}
+        state: State = score_store.load_state(conn, lead_id, None) or empty_state()
+        state["sent"] = traits
+        entries = scorer.apply_traits(state, scoring_traits(state), now)
+        score_store.save_state(conn, lead_id, None, state, now)
+        score_store.add_entries(conn, lead_id, None, entries)
+        scores = scorer.score(state, now)
+        self.remember(conn, lead_id, scores)
+        return scores
+
+    def on_attach(
+        self, conn: Connection, scorer: Scorer, visitor_id: int, lead_id: int, now: int
+    ) -> None:
+        """A visitor was identified: its state and ledger move to the lead."""
+        theirs = score_store.load_state(conn, None, visitor_id)
+        score_store.give_visitor_ledger_to_lead(conn, visitor_id, lead_id)
+        if theirs is None:
+            return
+        score_store.drop_visitor_state(conn, visitor_id)
+        self._join(conn, scorer, lead_id, theirs, now)
+
+    def on_merge(
+        self, conn: Connection, scorer: Scorer, from_lead: int, into_lead: int, now: int
+    ) -> None:
+        theirs = score_store.load_state(conn, from_lead, None)
+        score_store.move_lead_ledger(conn, from_lead, into_lead)
+        if theirs is None:
+            return
+        score_store.drop_lead_state(conn, from_lead)
+        self._join(conn, scorer, into_lead, theirs, now)
+
+    def _join(
+        self, conn: Connection, scorer: Scorer, lead_id: int, theirs: State, now: int
+    ) -> None:
+        mine = score_store.load_state(conn, lead_id, None)
+        entries: list[Entry] = []
+        merged = theirs
+        if mine is not None:
+            merged, entries = scorer.merge(mine, theirs, now)
+        score_store.save_state(conn, lead_id, None, merged, now)
+        score_store.add_entries(conn, lead_id, None, entries)
+
+    def remember(self, conn: Connection, lead_id: int, scores: dict[str, Score]) -> None:
+        primary = self.primary
+        total = scores[primary].total if primary in scores else 0.0
+        lead_store.set_scores(conn, lead_id, total, {k: s.to_dict() for k, s in scores.items()})
+
+
+def happening(record: EventRecord, ctx: VisitContext, site_key: str) -> Happening:
+    touch = record.touch
+    fields: dict[str, Any] = {
+        "url": record.url,
+        "path": urlsplit(record.url).path if record.url else None,
+        "referrer": record.referrer,
+        "title": record.title,
+        "properties": record.properties,
+        "country": ctx.country,
+        "browser": ctx.browser,
+        "device": ctx.device,
+        "language": ctx.language,
+    }
+    if touch is not None:
+        fields |= {
+            "channel": touch.channel,
+            "source": touch.source,
+            "medium": touch.medium,
+            "campaign": touch.campaign,
+            "keyword": touch.keyword,
+        }
+    return Happening(record.uid, record.type, record.ts, record.session_id, fields, site_key)
+
+
+def _enrich(state: State, ctx: VisitContext, touch: Touch | None) -> None:
+    """What Leadpulse found out about the subject; the first touch is kept."""
+    found = state.setdefault("enrichment", {})
+    for name in ("country", "region", "city", "language", "browser", "os", "device"):
+        value = getattr(ctx, name)
+        if value is not None:
+            found[name] = value
+    if touch is not None and "channel" not in found:
+        found |= {
+            "channel": touch.channel,
+            "source": touch.source,
+            "medium": touch.medium,
+            "campaign": touch.campaign,
+            "keyword": touch.keyword,
+            "landing_page": touch.landing_page,
+        }
+
+
+def scoring_traits(state: State) -> dict[str, Any]:
+    """Enrichment with the lead's own traits on top: a sent value wins."""
+    return {**state.get("enrichment", {}), **state.get("sent", {})}
+
+
+def replay_subject(
+    conn: Connection,
+    step: ScoringStep,
+    scorer: Scorer,
+    *,
+    lead_id: int | None,
+    visitor_id: int | None,
+    site_keys: dict[int, str],
+    now: int,
+) -> int:
+    """Score a subject again from its stored events (a rescore); returns how many events."""
+    visitor_ids = [visitor_id] if visitor_id is not None else []
+    score_store.clear_subject(conn, lead_id, visitor_ids)
+    rows = event_store.subject_events(conn, lead_id=lead_id, visitor_id=visitor_id)
+    state: State = empty_state()
+    if lead_id is not None:
+        lead = lead_store.get_lead(conn, lead_id)
+        state["sent"] = dict(lead["traits"]) if lead else {}
+    entries: list[Entry] = []
+    traits = scoring_traits(state)
+    entries += scorer.apply_traits(state, traits, rows[0]["ts"] if rows else now)
+    for row in rows:
+        record, ctx = _stored(row)
+        _enrich(state, ctx, record.touch)
+        traits = scoring_traits(state)
+        event = happening(record, ctx, site_keys.get(row["site_id"], ""))
+        entries += scorer.apply_event(state, event, traits)
+    entries += scorer.apply_traits(state, scoring_traits(state), now)
+    subject_visitor = None if lead_id is not None else visitor_id
+    score_store.save_state(conn, lead_id, subject_visitor, state, now)
+    score_store.add_entries(conn, lead_id, subject_visitor, entries)
+    if lead_id is not None:
+        step.remember(conn, lead_id, scorer.score(state, now))
+    return len(rows)
+
+
+def _stored(row: dict[str, Any]) -> tuple[EventRecord, VisitContext]:
+    touch = None
+    if row["channel"] is not None:
+        touch = Touch(row["channel"], row["source"], row["medium"], row["campaign"],
+                      row["keyword"], row["url"], None, row["ts"])  # fmt: skip
+    record = EventRecord(row["uid"], row["type"], row["ts"], row["session_id"], row["url"],
+                         row["referrer"], row["title"], row["properties"], touch)  # fmt: skip
+    ctx = VisitContext(bool(row["is_bot"]), None, row["browser"], None, row["device"],
+                       row["country"], None, None, None, None)  # fmt: skip
+    return record, ctx

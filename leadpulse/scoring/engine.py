@@ -1,0 +1,493 @@
+"""The scoring engine: events and traits in, ledger entries out. Pure and deterministic.
+
+Three kinds of rule, told apart by what their condition contains:
+- **event rules** (an `event` condition anywhere): fire once per matching event;
+- **metric rules** (a `metric` condition, no `event`): fire when an aggregate reaches its
+  threshold — once per session or once per lifetime — or once per step of `every`;
+- **state rules** (only `trait` and `model` conditions): give their points while the condition
+  holds; when it stops holding an entry takes them back, so the ledger still adds up.
+Event and metric points are behavioural and decay with the model's half-life; state points are
+fit points and never decay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from leadpulse.scoring.conditions import compare, fields_match, lookup
+from leadpulse.scoring.model import (
+    AllCond,
+    AnyCond,
+    Condition,
+    CountMetric,
+    EventCond,
+    MetricCond,
+    Model,
+    ModelCond,
+    NotCond,
+    Rule,
+    SiteAverage,
+    TraitCond,
+)
+from leadpulse.scoring.state import (
+    State,
+    decayed,
+    merge_states,
+    metric_value,
+    new_stats,
+    observe,
+)
+
+DAY_MS = 86_400_000
+_MAX_TIMES = 10_000
+"""Times kept per counted event kind and scope: enough for any window a model may ask."""
+
+
+@dataclass(frozen=True, slots=True)
+class Happening:
+    """An event as scoring sees it: fields include url, path, referrer, title, channel,
+    source, keyword, country, browser, device and `properties`."""
+
+    uid: str
+    type: str
+    ts: int
+    session_id: str | None
+    fields: Mapping[str, Any]
+    site: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ledger row: a point change, and why."""
+
+    model: str
+    version: int
+    rule: str
+    occurrence: str
+    points: float
+    at: int
+    event: str | None
+    decays: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    model: str
+    version: int
+    total: float
+    band: str | None
+    stage: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "band": self.band, "stage": self.stage}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A model as the engine runs it: its definition and its version number."""
+
+    model: Model
+    version: int
+
+
+def _walk(cond: Condition) -> list[Condition]:
+    if isinstance(cond, (AllCond, AnyCond)):
+        return [cond, *(c for sub in cond.conditions for c in _walk(sub))]
+    if isinstance(cond, NotCond):
+        return [cond, *_walk(cond.condition)]
+    return [cond]
+
+
+def rule_kind(rule: Rule) -> str:
+    nodes = _walk(rule.when)
+    if any(isinstance(n, EventCond) for n in nodes):
+        return "event"
+    if any(isinstance(n, MetricCond) for n in nodes):
+        return "metric"
+    return "state"
+
+
+def dependencies(model: Model) -> set[str]:
+    return {n.model for r in model.rules for n in _walk(r.when) if isinstance(n, ModelCond)}
+
+
+def band_of(bounds: tuple[tuple[str, float], ...], total: float) -> str | None:
+    found = None
+    for name, lower in bounds:
+        if total >= lower:
+            found = name
+    return found
+
+
+class Scorer:
+    """Applies a set of published models to subjects' states."""
+
+    def __init__(
+        self, models: list[Published], site_averages: Mapping[str, float] | None = None
+    ) -> None:
+        self.models = _in_dependency_order(models)
+        self.site_averages = dict(site_averages or {})
+        self._kinds = {
+            (p.model.key, r.key): rule_kind(r) for p in self.models for r in p.model.rules
+        }
+        self._counted = {
+            count_key(n.metric): n.metric
+            for p in self.models
+            for r in p.model.rules
+            for n in _walk(r.when)
+            if isinstance(n, MetricCond) and isinstance(n.metric, CountMetric)
+        }
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def score(self, state: State, now: int) -> dict[str, Score]:
+        """Every model's total, band and stage at `now` (decay is exact at read time)."""
+        return {p.model.key: self._score(p, state, now) for p in self.models}
+
+    def _score(self, published: Published, state: State, now: int) -> Score:
+        model = published.model
+        ms = state["models"].get(model.key)
+        total = 0.0 if ms is None else total_of(ms, now, _half_life_ms(model))
+        total = clamp(total, model.cap_min, model.cap_max)
+        return Score(
+            model.key,
+            published.version,
+            round(total, 2),
+            band_of(model.bands, total),
+            band_of(model.stages, total),
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply_event(self, state: State, event: Happening, traits: Mapping[str, Any]) -> list[Entry]:
+        """Fold one event into `state` and return the ledger entries it causes."""
+        self._observe(state, event)
+        return self._evaluate(state, event, traits, event.ts)
+
+    def apply_traits(self, state: State, traits: Mapping[str, Any], now: int) -> list[Entry]:
+        """Re-evaluate state rules after traits changed (identify, an upsert, an edit)."""
+        return self._evaluate(state, None, traits, now)
+
+    def merge(self, into: State, other: State, now: int) -> tuple[State, list[Entry]]:
+        """Join two subjects' states; a state rule that was on for both gave its points twice,
+        so an entry takes one of them back and the ledger still adds up."""
+        merged = merge_states(into, other)
+        entries: list[Entry] = []
+        for published in self.models:
+            key = published.model.key
+            mine = into["models"].get(key, {}).get("on", {})
+            theirs = other["models"].get(key, {}).get("on", {})
+            for rule in published.model.rules:
+                if mine.get(rule.key, 0) % 2 and theirs.get(rule.key, 0) % 2:
+                    occurrence = f"s:merge:{now}"
+                    entry = _entry(published, rule, occurrence, -rule.points, now, None, False)
+                    _book(merged["models"][key], entry, _half_life_ms(published.model))
+                    entries.append(entry)
+        return merged, entries
+
+    def _observe(self, state: State, event: Happening) -> None:
+        sid = event.session_id or "-"
+        fields = dict(event.fields)
+        lifetime = state["lifetime"]
+        prev = lifetime["last_ts"]
+        state["prev_ts"] = prev
+        sessions = state["sessions"]
+        if sid not in sessions:
+            sessions[sid] = new_stats()
+            state["sessions_seen"] = state.get("sessions_seen", 0) + 1
+        observe(sessions[sid], event.type, event.ts, fields)
+        observe(lifetime, event.type, event.ts, fields)
+        counts = state.setdefault("counts", {})
+        values = {**fields, "type": event.type}
+        for key, counted in self._counted.items():
+            if counted.event in {"*", event.type} and fields_match(values, counted.where):
+                seen = counts.setdefault(key, {})
+                for scope in ("*", sid):
+                    times = seen.setdefault(scope, [])
+                    times.append(event.ts)
+                    del times[:-_MAX_TIMES]
+
+    def _evaluate(
+        self, state: State, event: Happening | None, traits: Mapping[str, Any], now: int
+    ) -> list[Entry]:
+        entries: list[Entry] = []
+        totals: dict[str, float] = {}
+        for published in self.models:
+            model = published.model
+            ms = state["models"].setdefault(model.key, {"version": published.version})
+            ms["half_life"] = _half_life_ms(model)
+            ctx = _Context(state, event, traits, totals, self.site_averages)
+            in_scope = _in_scope(model, event, traits)
+            for rule in model.rules:
+                kind = self._kinds[(model.key, rule.key)]
+                if kind != "state" and not in_scope:
+                    continue
+                if kind == "event":
+                    new = self._event_rule(published, rule, ms, ctx)
+                elif kind == "metric":
+                    new = self._metric_rule(published, rule, ms, ctx) if event else []
+                else:
+                    new = self._state_rule(published, rule, ms, ctx, now)
+                for entry in new:
+                    _book(ms, entry, _half_life_ms(model))
+                entries += new
+            totals[model.key] = clamp(
+                total_of(ms, now, _half_life_ms(model)), model.cap_min, model.cap_max
+            )
+        return entries
+
+    def _event_rule(
+        self, published: Published, rule: Rule, ms: dict[str, Any], ctx: _Context
+    ) -> list[Entry]:
+        event = ctx.event
+        if event is None:
+            return []
+        if not ctx.holds(rule.when):
+            return []
+        points = _allowed(rule, ms, event.session_id, event.ts)
+        if points == 0:
+            return []
+        entry = _entry(published, rule, f"e:{event.uid}", points, event.ts, event.uid, True)
+        _count(rule, ms, entry, event.session_id)
+        return [entry]
+
+    def _metric_rule(
+        self, published: Published, rule: Rule, ms: dict[str, Any], ctx: _Context
+    ) -> list[Entry]:
+        event = ctx.event
+        assert event is not None
+        metric = _top_metric(rule.when)
+        per_session = metric is not None and metric.per == "session"
+        scope = f"{rule.key}|{event.session_id or '-'}" if per_session else rule.key
+        fired: dict[str, int] = ms.setdefault("fired", {})
+        if metric is not None and metric.every:
+            if not ctx.holds(rule.when, steps_only=True):
+                return []
+            steps = math.floor((ctx.metric(metric) - metric.after) / metric.every)
+        else:
+            steps = 1 if ctx.holds(rule.when) else 0
+        out: list[Entry] = []
+        while fired.get(scope, 0) < steps:
+            fired[scope] = fired.get(scope, 0) + 1
+            points = _allowed(rule, ms, event.session_id, event.ts)
+            if points == 0:
+                break
+            occurrence = f"m:{scope}:{fired[scope]}"
+            entry = _entry(published, rule, occurrence, points, event.ts, event.uid, True)
+            _count(rule, ms, entry, event.session_id)
+            out.append(entry)
+        return out
+
+    def _state_rule(
+        self, published: Published, rule: Rule, ms: dict[str, Any], ctx: _Context, now: int
+    ) -> list[Entry]:
+        on: dict[str, int] = ms.setdefault("on", {})
+        holds = ctx.holds(rule.when)
+        turns = on.get(rule.key, 0)  # odd: on
+        if holds == bool(turns % 2):
+            return []
+        on[rule.key] = turns + 1
+        points = rule.points if holds else -rule.points
+        occurrence = f"s:{turns + 1}"
+        return [_entry(published, rule, occurrence, points, now, None, False)]
+
+
+class _Context:
+    """What conditions can see while one event (or a trait change) is being scored."""
+
+    def __init__(
+        self,
+        state: State,
+        event: Happening | None,
+        traits: Mapping[str, Any],
+        totals: Mapping[str, float],
+        averages: Mapping[str, float],
+    ) -> None:
+        self.state = state
+        self.event = event
+        self.traits = traits
+        self.totals = totals
+        self.averages = averages
+
+    def holds(self, cond: Condition, *, steps_only: bool = False) -> bool:
+        if isinstance(cond, AllCond):
+            return all(self.holds(c, steps_only=steps_only) for c in cond.conditions)
+        if isinstance(cond, AnyCond):
+            return any(self.holds(c, steps_only=steps_only) for c in cond.conditions)
+        if isinstance(cond, NotCond):
+            return not self.holds(cond.condition)
+        if isinstance(cond, TraitCond):
+            return compare(lookup(self.traits, cond.trait), cond.compare)
+        if isinstance(cond, ModelCond):
+            return compare(self.totals.get(cond.model), cond.compare)
+        if isinstance(cond, EventCond):
+            ev = self.event
+            return (
+                ev is not None
+                and cond.event in {"*", ev.type}
+                and fields_match({**ev.fields, "type": ev.type}, cond.where)
+            )
+        value = self.metric(cond)
+        if cond.every:
+            return steps_only or value >= cond.after + cond.every
+        assert cond.compare is not None
+        operand = None
+        if isinstance(cond.compare.operand, SiteAverage):
+            operand = self.averages.get(cond.compare.operand.metric)
+            if operand is None:
+                return False  # no average known yet: nothing to be longer than
+        return compare(value, cond.compare, operand)
+
+    def metric(self, cond: MetricCond) -> float:
+        event = self.event
+        sid = (event.session_id if event else None) or "-"
+        if isinstance(cond.metric, CountMetric):
+            scope = sid if cond.per == "session" else "*"
+            times = self.state.get("counts", {}).get(count_key(cond.metric), {}).get(scope, [])
+            if cond.within_days and event is not None:
+                since = event.ts - cond.within_days * DAY_MS
+                return float(sum(1 for t in times if t >= since))
+            return float(len(times))
+        if cond.metric == "sessions":
+            return float(self.state.get("sessions_seen", 0))
+        if cond.metric == "days_since_last_seen":
+            prev = self.state.get("prev_ts") or 0
+            return (event.ts - prev) / DAY_MS if event and prev else 0.0
+        if cond.per == "session":
+            stats = self.state["sessions"].get(sid) or new_stats()
+        else:
+            stats = self.state["lifetime"]
+        return metric_value(stats, cond.metric)
+
+
+def count_key(metric: CountMetric) -> str:
+    """A stable name for a counted event kind (the same count in two rules is kept once)."""
+    return repr(metric)
+
+
+def _top_metric(cond: Condition) -> MetricCond | None:
+    """The metric condition that sets a rule's scope (per session or lifetime)."""
+    return next((n for n in _walk(cond) if isinstance(n, MetricCond)), None)
+
+
+def _in_scope(model: Model, event: Happening | None, traits: Mapping[str, Any]) -> bool:
+    scope = model.scope
+    if scope.scenario is not None:
+        return False  # scored only inside its automation scenario
+    if scope.site is not None and (event is None or event.site != scope.site):
+        return False
+    for name in ("channel", "source"):
+        wanted = getattr(scope, name)
+        if wanted is not None and str(traits.get(name, "")).casefold() != wanted.casefold():
+            return False
+    return True
+
+
+def _half_life_ms(model: Model) -> float | None:
+    return model.half_life_days * DAY_MS if model.half_life_days else None
+
+
+def clamp(total: float, low: float | None, high: float | None) -> float:
+    if low is not None:
+        total = max(total, low)
+    if high is not None:
+        total = min(total, high)
+    return total
+
+
+def total_of(ms: Mapping[str, Any], now: int, half_life_ms: float | None) -> float:
+    """The model's raw total at `now`: fixed points plus the decaying sum brought to `now`."""
+    total = float(ms.get("fixed", 0.0))
+    decaying = ms.get("decaying")
+    if decaying:
+        total += decayed(decaying[0], decaying[1], now, half_life_ms)
+    return total
+
+
+def _book(ms: dict[str, Any], entry: Entry, half_life_ms: float | None) -> None:
+    """Add an entry to the model's running totals (the decaying sum is kept as of its last
+    entry, so reading it later is one multiplication)."""
+    if not entry.decays:
+        ms["fixed"] = ms.get("fixed", 0.0) + entry.points
+        return
+    current = ms.get("decaying")
+    if not current:
+        ms["decaying"] = [entry.points, entry.at]
+        return
+    value, at = current
+    now = max(at, entry.at)
+    ms["decaying"] = [
+        decayed(value, at, now, half_life_ms) + decayed(entry.points, entry.at, now, half_life_ms),
+        now,
+    ]
+
+
+def _allowed(rule: Rule, ms: dict[str, Any], session: str | None, ts: int) -> float:
+    """The points this rule may still give now, under its limit (0: the limit is reached)."""
+    limit = rule.limit
+    points = rule.points
+    if limit is None:
+        return points
+    if limit.times is not None:
+        used = ms.get("times", {}).get(_limit_scope(rule, session, ts), 0)
+        if used >= limit.times:
+            return 0.0
+    if limit.points is not None and points > 0:
+        given = ms.get("points", {}).get(rule.key, 0.0)
+        points = min(points, limit.points - given)
+        if points <= 0:
+            return 0.0
+    return points
+
+
+def _limit_scope(rule: Rule, session: str | None, ts: int) -> str:
+    per = rule.limit.per if rule.limit else "lead"
+    if per == "session":
+        return f"{rule.key}|s|{session or '-'}"
+    if per == "day":
+        return f"{rule.key}|d|{ts // DAY_MS}"
+    return rule.key
+
+
+def _count(rule: Rule, ms: dict[str, Any], entry: Entry, session: str | None) -> None:
+    times = ms.setdefault("times", {})
+    scope = _limit_scope(rule, session, entry.at)
+    times[scope] = times.get(scope, 0) + 1
+    given = ms.setdefault("points", {})
+    given[rule.key] = given.get(rule.key, 0.0) + entry.points
+
+
+def _entry(
+    published: Published,
+    rule: Rule,
+    occurrence: str,
+    points: float,
+    at: int,
+    event: str | None,
+    decays: bool,
+) -> Entry:
+    return Entry(published.model.key, published.version, rule.key, occurrence, points, at,
+                 event, decays)  # fmt: skip
+
+
+def _in_dependency_order(models: list[Published]) -> list[Published]:
+    """Models that read another model's score come after it (cycles keep file order)."""
+    by_key = {p.model.key: p for p in models}
+    ordered: list[Published] = []
+    visiting: set[str] = set()
+
+    def visit(p: Published) -> None:
+        if p in ordered or p.model.key in visiting:
+            return
+        visiting.add(p.model.key)
+        for dep in sorted(dependencies(p.model)):
+            if dep in by_key:
+                visit(by_key[dep])
+        ordered.append(p)
+
+    for p in models:
+        visit(p)
+    return ordered

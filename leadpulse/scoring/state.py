@@ -1,0 +1,118 @@
+"""What scoring remembers about one subject (a visitor, later its lead) between events.
+
+Plain JSON-ready dicts, so storage can keep them as one row per subject. Applying the same
+events in the same order to an empty state always gives the same state: incremental scoring
+and replay are one code path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+State = dict[str, Any]
+Stats = dict[str, float]
+
+_STATS = ("pages_viewed", "engaged_ms", "max_scroll", "mouse_intensity", "form_interactions",
+          "events")  # fmt: skip
+_FORM_TYPES = frozenset({"form_start", "form_submit", "form_abandon"})
+
+
+def empty_state() -> State:
+    return {"sessions": {}, "lifetime": new_stats(), "models": {}}
+
+
+def new_stats() -> Stats:
+    return {name: 0.0 for name in _STATS} | {"first_ts": 0.0, "last_ts": 0.0}
+
+
+def observe(stats: Stats, event_type: str, ts: int, fields: dict[str, Any]) -> None:
+    """Fold one event into a session's or a lifetime's aggregates."""
+    props = fields.get("properties") or {}
+    stats["events"] += 1
+    if not stats["first_ts"]:
+        stats["first_ts"] = ts
+    stats["last_ts"] = max(stats["last_ts"], ts)
+    if event_type == "page_view":
+        stats["pages_viewed"] += 1
+    elif event_type == "page_ping":
+        stats["engaged_ms"] += float(props.get("engaged_ms") or 0)
+    elif event_type == "scroll":
+        stats["max_scroll"] = max(stats["max_scroll"], float(props.get("depth") or 0))
+    elif event_type == "mouse_activity":
+        stats["mouse_intensity"] += float(props.get("intensity") or 0)
+    elif event_type in _FORM_TYPES:
+        stats["form_interactions"] += 1
+
+
+def metric_value(stats: Stats, metric: str) -> float:
+    if metric == "engaged_seconds":
+        return stats["engaged_ms"] / 1000
+    if metric == "session_seconds":
+        return (stats["last_ts"] - stats["first_ts"]) / 1000 if stats["first_ts"] else 0.0
+    return float(stats.get(metric, 0.0))
+
+
+def merge_states(into: State, other: State) -> State:
+    """Combine two subjects' states (a visitor joining a lead, two leads merging)."""
+    merged: State = {
+        "sessions": {**other["sessions"], **into["sessions"]},
+        "lifetime": _merge_stats(into["lifetime"], other["lifetime"]),
+        "models": dict(into["models"]),
+    }
+    for key, theirs in other["models"].items():
+        mine = merged["models"].get(key)
+        merged["models"][key] = theirs if mine is None else _merge_model(mine, theirs)
+    counts: dict[str, dict[str, list[int]]] = {}
+    for source in (other.get("counts", {}), into.get("counts", {})):
+        for key, scopes in source.items():
+            for scope, times in scopes.items():
+                counts.setdefault(key, {}).setdefault(scope, []).extend(times)
+    merged["counts"] = {k: {s: sorted(t) for s, t in v.items()} for k, v in counts.items()}
+    merged["sessions_seen"] = into.get("sessions_seen", 0) + other.get("sessions_seen", 0)
+    for name in ("prev_ts",):
+        if name in into or name in other:
+            merged[name] = max(into.get(name, 0), other.get(name, 0))
+    return merged
+
+
+def _merge_stats(a: Stats, b: Stats) -> Stats:
+    out = {k: a.get(k, 0.0) + b.get(k, 0.0) for k in _STATS}
+    out["max_scroll"] = max(a.get("max_scroll", 0.0), b.get("max_scroll", 0.0))
+    firsts = [t for t in (a.get("first_ts"), b.get("first_ts")) if t]
+    out["first_ts"] = min(firsts) if firsts else 0.0
+    out["last_ts"] = max(a.get("last_ts", 0.0), b.get("last_ts", 0.0))
+    return out
+
+
+def _merge_model(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Counters add up; the decaying sum is brought to the later time and added. State rules
+    (`on`) are on when on for either side; `Scorer.merge` books the double count back."""
+    out = dict(a)
+    for name in ("times", "points", "fired"):
+        combined = dict(a.get(name, {}))
+        for k, v in b.get(name, {}).items():
+            combined[k] = combined.get(k, 0) + v
+        out[name] = combined
+    out["on"] = {
+        k: int(bool(a.get("on", {}).get(k, 0) % 2 or b.get("on", {}).get(k, 0) % 2))
+        for k in {*a.get("on", {}), *b.get("on", {})}
+    }
+    out["fixed"] = a.get("fixed", 0.0) + b.get("fixed", 0.0)
+    out["decaying"] = _add_decaying(a.get("decaying"), b.get("decaying"), a.get("half_life"))
+    return out
+
+
+def _add_decaying(
+    a: list[float] | None, b: list[float] | None, half_life_ms: float | None
+) -> list[float] | None:
+    if not a or not b:
+        return a or b
+    at = max(a[1], b[1])
+    return [decayed(a[0], a[1], at, half_life_ms) + decayed(b[0], b[1], at, half_life_ms), at]
+
+
+def decayed(value: float, since: float, now: float, half_life_ms: float | None) -> float:
+    """`value` points given at `since`, as worth at `now`: value x 2^(-age / half-life)."""
+    if not half_life_ms or now <= since:
+        return value
+    return float(value * 2.0 ** (-(now - since) / half_life_ms))

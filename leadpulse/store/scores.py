@@ -1,0 +1,199 @@
+"""Scoring models (versioned), per-subject scoring state and the score ledger.
+
+A subject is a lead, or an anonymous visitor until it is identified. The state and ledger
+statements run on every collect request, so they are driver-level SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from leadpulse.store.dialect import execute
+from leadpulse.store.rows import as_dict
+from leadpulse.store.schema import score_ledger, score_states, scoring_models
+
+
+class LedgerEntry(Protocol):
+    """What a ledger row is made of (the scoring engine's `Entry` fits)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def occurrence(self) -> str: ...
+    @property
+    def points(self) -> float: ...
+    @property
+    def at(self) -> int: ...
+    @property
+    def event(self) -> str | None: ...
+    @property
+    def decays(self) -> bool: ...
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def active_models(conn: Connection) -> list[tuple[str, int, str]]:
+    """(key, version, source) of the newest version of every model not deleted."""
+    latest = (
+        sa.select(scoring_models.c.key, sa.func.max(scoring_models.c.version).label("version"))
+        .group_by(scoring_models.c.key)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(scoring_models.c.key, scoring_models.c.version, scoring_models.c.source)
+        .join(
+            latest,
+            sa.and_(
+                scoring_models.c.key == latest.c.key, scoring_models.c.version == latest.c.version
+            ),
+        )
+        .where(scoring_models.c.deleted_at.is_(None))
+        .order_by(scoring_models.c.id)
+    )
+    return [(r.key, r.version, r.source) for r in rows]
+
+
+def model_history(conn: Connection, key: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(
+            scoring_models.c.version, scoring_models.c.created_at, scoring_models.c.deleted_at
+        )
+        .where(scoring_models.c.key == key)
+        .order_by(scoring_models.c.version)
+    )
+    return [as_dict(r) for r in rows]
+
+
+def publish_model(conn: Connection, key: str, source: str, at: int) -> int:
+    """Store a new version of a model; returns its number."""
+    current = conn.execute(
+        sa.select(sa.func.max(scoring_models.c.version)).where(scoring_models.c.key == key)
+    ).scalar()
+    version = int(current or 0) + 1
+    conn.execute(
+        sa.insert(scoring_models).values(key=key, version=version, source=source, created_at=at)
+    )
+    return version
+
+
+def delete_model(conn: Connection, key: str, at: int) -> int:
+    return conn.execute(
+        sa.update(scoring_models)
+        .where(scoring_models.c.key == key, scoring_models.c.deleted_at.is_(None))
+        .values(deleted_at=at)
+    ).rowcount
+
+
+# -- state -----------------------------------------------------------------------------------
+
+_LOAD = {
+    "lead": "SELECT state FROM score_states WHERE lead_id = ?",
+    "visitor": "SELECT state FROM score_states WHERE visitor_id = ?",
+}
+_SAVE = {
+    "lead": "INSERT INTO score_states (lead_id, state, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (lead_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    "visitor": "INSERT INTO score_states (visitor_id, state, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (visitor_id) DO UPDATE SET state = excluded.state, "
+    "updated_at = excluded.updated_at",
+}
+
+
+def _subject(lead_id: int | None, visitor_id: int | None) -> tuple[str, int]:
+    if lead_id is not None:
+        return "lead", lead_id
+    assert visitor_id is not None
+    return "visitor", visitor_id
+
+
+def load_state(conn: Connection, lead_id: int | None, visitor_id: int | None) -> Any:
+    """The subject's scoring state, or None when it has none yet."""
+    kind, subject = _subject(lead_id, visitor_id)
+    row = execute(conn, _LOAD[kind], (subject,)).fetchone()
+    if row is None:
+        return None
+    value = row[0]
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def save_state(
+    conn: Connection, lead_id: int | None, visitor_id: int | None, state: Any, at: int
+) -> None:
+    kind, subject = _subject(lead_id, visitor_id)
+    execute(conn, _SAVE[kind], (subject, orjson.dumps(state).decode(), at))
+
+
+def drop_visitor_state(conn: Connection, visitor_id: int) -> None:
+    conn.execute(sa.delete(score_states).where(score_states.c.visitor_id == visitor_id))
+
+
+def drop_lead_state(conn: Connection, lead_id: int) -> None:
+    conn.execute(sa.delete(score_states).where(score_states.c.lead_id == lead_id))
+
+
+# -- ledger ----------------------------------------------------------------------------------
+
+_LEDGER_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def add_entries(
+    conn: Connection,
+    lead_id: int | None,
+    visitor_id: int | None,
+    entries: Sequence[LedgerEntry],
+) -> None:
+    if not entries:
+        return
+    params: list[Any] = []
+    for e in entries:
+        params += (lead_id, visitor_id, e.model, e.version, e.rule, e.occurrence, e.points,
+                   e.decays, e.event, e.at)  # fmt: skip
+    sql = (
+        "INSERT INTO score_ledger (lead_id, visitor_id, model_key, model_version, rule_key, "
+        "occurrence, points, decays, event_uid, at) VALUES "
+        + ", ".join([_LEDGER_ROW] * len(entries))
+    )
+    execute(conn, sql, tuple(params))
+
+
+def ledger(conn: Connection, lead_id: int | None, visitor_id: int | None = None) -> list[Any]:
+    col = score_ledger.c.lead_id if lead_id is not None else score_ledger.c.visitor_id
+    subject = lead_id if lead_id is not None else visitor_id
+    rows = conn.execute(
+        sa.select(score_ledger).where(col == subject).order_by(score_ledger.c.at, score_ledger.c.id)
+    )
+    return [as_dict(r) for r in rows]
+
+
+def give_visitor_ledger_to_lead(conn: Connection, visitor_id: int, lead_id: int) -> None:
+    conn.execute(
+        sa.update(score_ledger)
+        .where(score_ledger.c.visitor_id == visitor_id, score_ledger.c.lead_id.is_(None))
+        .values(lead_id=lead_id)
+    )
+
+
+def move_lead_ledger(conn: Connection, from_lead: int, into_lead: int) -> None:
+    conn.execute(
+        sa.update(score_ledger).where(score_ledger.c.lead_id == from_lead).values(lead_id=into_lead)
+    )
+
+
+def clear_subject(conn: Connection, lead_id: int | None, visitor_ids: Sequence[int]) -> None:
+    """Forget a subject's scoring (before a replay, or on erasure)."""
+    if lead_id is not None:
+        conn.execute(sa.delete(score_ledger).where(score_ledger.c.lead_id == lead_id))
+        conn.execute(sa.delete(score_states).where(score_states.c.lead_id == lead_id))
+    if visitor_ids:
+        conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(visitor_ids)))
+        conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
