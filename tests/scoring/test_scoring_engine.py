@@ -27,6 +27,8 @@ from leadpulse.scoring.model import (
 
 T0 = 1_763_800_000_000
 
+PRICING = (FieldCond("url", Compare("matches", "*/pricing*")),)
+ENGAGED = "engaged_seconds"
 MODEL = Model(
     key="web",
     name="Web",
@@ -37,17 +39,37 @@ MODEL = Model(
     bands=(("cold", 0), ("warm", 30), ("hot", 60)),
     stages=(("mql", 30), ("sql", 60)),
     rules=(
-        Rule("pricing", EventCond("page_view", (FieldCond("url", Compare("matches", "*/pricing*")),)), 15, Limit(times=1)),
-        Rule("scroll", EventCond("scroll", (FieldCond("depth", Compare("gte", 75)),)), 5, Limit(times=1, per="session")),
-        Rule("active_40s", MetricCond("engaged_seconds", "session", Compare("gt", 40)), 10),
-        Rule("every_30s", MetricCond("engaged_seconds", "session", None, every=30, after=60), 2, Limit(points=20)),
+        Rule("pricing", EventCond("page_view", PRICING), 15, Limit(times=1)),
+        Rule(
+            "scroll",
+            EventCond("scroll", (FieldCond("depth", Compare("gte", 75)),)),
+            5,
+            Limit(times=1, per="session"),
+        ),
+        Rule("active_40s", MetricCond(ENGAGED, "session", Compare("gt", 40)), 10),
+        Rule(
+            "every_30s",
+            MetricCond(ENGAGED, "session", None, every=30, after=60),
+            2,
+            Limit(points=20),
+        ),
         Rule("pages_3", MetricCond("pages_viewed", "session", Compare("gt", 3)), 10),
-        Rule("pricing_twice", MetricCond(CountMetric("page_view", (FieldCond("url", Compare("matches", "*/pricing*")),)), "lifetime", Compare("gte", 2), within_days=30), 10),
+        Rule(
+            "pricing_twice",
+            MetricCond(
+                CountMetric("page_view", PRICING), "lifetime", Compare("gte", 2), within_days=30
+            ),
+            10,
+        ),
         Rule("referral", TraitCond("channel", Compare("eq", "referral")), 5),
-        Rule("poland_cart", AllCond((TraitCond("country", Compare("eq", "PL")), EventCond("added_to_cart"))), 20),
+        Rule(
+            "poland_cart",
+            AllCond((TraitCond("country", Compare("eq", "PL")), EventCond("added_to_cart"))),
+            20,
+        ),
         Rule("unsubscribed", EventCond("unsubscribe"), -10),
     ),
-)  # fmt: skip
+)
 
 
 def view(uid: str, ts: int, url: str = "https://shop.example/", session: str = "s1") -> Happening:
