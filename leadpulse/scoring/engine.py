@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from leadpulse.scoring.conditions import compare, fields_match, lookup
 from leadpulse.scoring.model import (
     AllCond,
@@ -130,9 +132,7 @@ class Scorer:
     ) -> None:
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
-        self._kinds = {
-            (p.model.key, r.key): rule_kind(r) for p in self.models for r in p.model.rules
-        }
+        self._plans = {p.model.key: _Plan(p.model) for p in self.models}
         self._counted = {
             count_key(n.metric): n.metric
             for p in self.models
@@ -215,28 +215,29 @@ class Scorer:
     ) -> list[Entry]:
         entries: list[Entry] = []
         totals: dict[str, float] = {}
+        signature = hash(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str))
         for published in self.models:
             model = published.model
+            plan = self._plans[model.key]
+            half_life = _half_life_ms(model)
             ms = state["models"].setdefault(model.key, {"version": published.version})
-            ms["half_life"] = _half_life_ms(model)
+            ms["half_life"] = half_life
             ctx = _Context(state, event, traits, totals, self.site_averages)
-            in_scope = _in_scope(model, event, traits)
-            for rule in model.rules:
-                kind = self._kinds[(model.key, rule.key)]
-                if kind != "state" and not in_scope:
-                    continue
-                if kind == "event":
-                    new = self._event_rule(published, rule, ms, ctx)
-                elif kind == "metric":
-                    new = self._metric_rule(published, rule, ms, ctx) if event else []
-                else:
+            traits_changed = ms.get("traits") != signature
+            ms["traits"] = signature
+            for rule, kind in plan.rules_for(event, traits_changed):
+                if kind == "state":
                     new = self._state_rule(published, rule, ms, ctx, now)
+                elif not _in_scope(model, event, traits):
+                    continue
+                elif kind == "event":
+                    new = self._event_rule(published, rule, ms, ctx)
+                else:
+                    new = self._metric_rule(published, rule, ms, ctx)
                 for entry in new:
-                    _book(ms, entry, _half_life_ms(model))
+                    _book(ms, entry, half_life)
                 entries += new
-            totals[model.key] = clamp(
-                total_of(ms, now, _half_life_ms(model)), model.cap_min, model.cap_max
-            )
+            totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min, model.cap_max)
         return entries
 
     def _event_rule(
@@ -293,6 +294,64 @@ class Scorer:
         points = rule.points if holds else -rule.points
         occurrence = f"s:{turns + 1}"
         return [_entry(published, rule, occurrence, points, now, None, False)]
+
+
+_METRIC_TRIGGERS = {
+    "pages_viewed": ("page_view",),
+    "engaged_seconds": ("page_ping",),
+    "max_scroll": ("scroll",),
+    "mouse_intensity": ("mouse_activity",),
+    "form_interactions": ("form_start", "form_submit", "form_abandon"),
+}
+"""Event types that can change a metric; any other metric may change with any event."""
+
+
+class _Plan:
+    """Which rules an event can possibly fire, worked out once per model.
+
+    An event rule is looked at only for its own event types, a metric rule only for events
+    that move its metric, a state rule only when the traits changed (or when it reads another
+    model's score). This is what keeps 90 rules cheap per event.
+    """
+
+    def __init__(self, model: Model) -> None:
+        by_type: dict[str, list[tuple[int, Rule, str]]] = {}
+        self.state: list[tuple[int, Rule, str]] = []
+        self.state_on_models: list[tuple[int, Rule, str]] = []
+        for index, rule in enumerate(model.rules):
+            kind = rule_kind(rule)
+            item = (index, rule, kind)
+            if kind == "state":
+                self.state.append(item)
+                if any(isinstance(n, ModelCond) for n in _walk(rule.when)):
+                    self.state_on_models.append(item)
+                continue
+            for event_type in _triggers(rule, kind):
+                by_type.setdefault(event_type, []).append(item)
+        anything = by_type.pop("*", [])
+        self._any = [(r, k) for _, r, k in anything]
+        self._by_type = {t: [(r, k) for _, r, k in sorted(v + anything, key=lambda x: x[0])]
+                         for t, v in by_type.items()}  # fmt: skip
+
+    def rules_for(self, event: Happening | None, traits_changed: bool) -> list[tuple[Rule, str]]:
+        found = [] if event is None else self._by_type.get(event.type, self._any)
+        state = self.state if traits_changed or event is None else self.state_on_models
+        return [*found, *((r, k) for _, r, k in state)]
+
+
+def _triggers(rule: Rule, kind: str) -> set[str]:
+    nodes = _walk(rule.when)
+    if kind == "event":
+        return {n.event for n in nodes if isinstance(n, EventCond)}
+    types: set[str] = set()
+    for n in nodes:
+        if not isinstance(n, MetricCond):
+            continue
+        if isinstance(n.metric, CountMetric):
+            types.add(n.metric.event)
+        else:
+            types.update(_METRIC_TRIGGERS.get(n.metric, ("*",)))
+    return types
 
 
 class _Context:
