@@ -133,6 +133,9 @@ class Scorer:
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
         self._plans = {p.model.key: _Plan(p.model) for p in self.models}
+        self._top_metrics = {
+            r.when: _top_metric(r.when) for p in self.models for r in p.model.rules
+        }
         self._counted = {
             count_key(n.metric): n.metric
             for p in self.models
@@ -225,10 +228,11 @@ class Scorer:
             ctx = _Context(state, event, traits, totals, self.site_averages)
             traits_changed = ms.get("traits") != signature
             ms["traits"] = signature
+            in_scope = _in_scope(model, event, traits)
             for rule, kind in plan.rules_for(event, traits_changed):
                 if kind == "state":
                     new = self._state_rule(published, rule, ms, ctx, now)
-                elif not _in_scope(model, event, traits):
+                elif not in_scope:
                     continue
                 elif kind == "event":
                     new = self._event_rule(published, rule, ms, ctx)
@@ -260,7 +264,7 @@ class Scorer:
     ) -> list[Entry]:
         event = ctx.event
         assert event is not None
-        metric = _top_metric(rule.when)
+        metric = self._top_metrics[rule.when]
         per_session = metric is not None and metric.per == "session"
         scope = f"{rule.key}|{event.session_id or '-'}" if per_session else rule.key
         fired: dict[str, int] = ms.setdefault("fired", {})

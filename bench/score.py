@@ -1,0 +1,166 @@
+"""Scoring cost: incremental per event (3 models × 30 rules) and rescore throughput.
+
+    python bench/score.py [--events 1000000] [--seconds 10]
+
+1. The engine alone: events/s through `Scorer.apply_event` with 3 generated models of 30
+   rules each (event, metric and trait rules mixed, as in docs/examples/models).
+2. The collector with and without those models published, in the same run (wrk, batch 1):
+   the share of the collector's cost that scoring adds. Goal: at most 25 %.
+3. Rescore: `--events` stored events replayed through the models. Goal: 100,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import free_port, run_wrk, server
+
+from leadpulse.core.settings import Settings
+from leadpulse.pipeline import Pipeline
+from leadpulse.scoring import Happening, Published, Scorer, empty_state
+from leadpulse.scoring.parse import parse_model
+from leadpulse.store import migrate
+from leadpulse.store.engine import create_engine
+from leadpulse.store.schema import events, visitors
+
+TYPES = ["page_view", "page_ping", "scroll", "click", "form_start", "added_to_cart"]
+
+
+def model_source(key: str) -> str:
+    """30 rules: 12 event rules, 9 metric rules, 9 trait rules."""
+    rules = []
+    for i in range(12):
+        kind = TYPES[i % len(TYPES)]
+        rules.append(
+            f"  - key: ev{i}\n    when: {{event: {kind}, where: {{url: {{matches: '*/p{i}*'}}}}}}\n"
+            f"    points: {i % 5 + 1}\n    limit: {{times: 3, per: session}}"
+        )
+    metrics = ["pages_viewed", "engaged_seconds", "max_scroll"]
+    for i in range(9):
+        metric = metrics[i % 3]
+        rules.append(
+            f"  - key: m{i}\n    when: {{metric: {metric}, per: session, gt: {10 * (i + 1)}}}\n"
+            f"    points: 3"
+        )
+    for i in range(9):
+        rules.append(f"  - key: t{i}\n    when: {{trait: country, eq: C{i}}}\n    points: 2")
+    header = (
+        f"key: {key}\nname: {key}\nkind: mixed\ndecay: {{half_life_days: 14}}\n"
+        "bands: {cold: 0, warm: 30, hot: 60}\nrules:\n"
+    )
+    return header + "\n".join(rules) + "\n"
+
+
+def happenings(n: int, seed: int = 7) -> list[Happening]:
+    rng = random.Random(seed)
+    out = []
+    ts = 1_763_800_000_000
+    for i in range(n):
+        ts += rng.randint(1000, 60_000)
+        kind = rng.choice(TYPES)
+        props = {"engaged_ms": 10_000} if kind == "page_ping" else {"depth": rng.randint(0, 100)}
+        fields = {"url": f"https://shop.example/p{rng.randint(0, 20)}", "properties": props}
+        out.append(Happening(f"e{i}", kind, ts, f"s{i // 40}", fields, "shop"))
+    return out
+
+
+def engine_rate(n: int) -> float:
+    scorer = Scorer([Published(parse_model(model_source(f"m{k}")), 1) for k in range(3)])
+    evs = happenings(n)
+    traits = {"country": "C3", "channel": "paid_search"}
+    state = empty_state()
+    start = time.perf_counter()
+    for e in evs:
+        scorer.apply_event(state, e, traits)
+    return n / (time.perf_counter() - start)
+
+
+def collector_share(seconds: int) -> tuple[float, float]:
+    tmp = tempfile.mkdtemp(prefix="lp-bench-")
+    rates = []
+    for with_models in (False, True):
+        url = f"sqlite:///{tmp}/c{int(with_models)}.db"
+        engine = create_engine(url)
+        migrate.upgrade(engine)
+        pipeline = Pipeline(Settings(database_url=url), engine)
+        pipeline.start()
+        write_key = pipeline.add_site("Bench", []).write_key
+        if with_models:
+            for k in range(3):
+                pipeline.publish_model(f"m{k}", model_source(f"m{k}"))
+        pipeline.stop()
+        engine.dispose()
+        port = free_port()
+        env = {"LEADPULSE_DATABASE_URL": url, "LEADPULSE_RATE_LIMIT_PER_MINUTE": "0",
+               "LEADPULSE_LOG_LEVEL": "warning"}  # fmt: skip
+        cmd = [sys.executable, "-m", "leadpulse", "serve", "--port", str(port)]
+        with server(cmd, port, env):
+            r = run_wrk(port, batch=1, write_key=write_key, seconds=seconds, connections=32)
+        rates.append(r.rps)
+    return rates[0], rates[1]
+
+
+def rescore_rate(n: int) -> tuple[int, float]:
+    tmp = tempfile.mkdtemp(prefix="lp-bench-")
+    url = f"sqlite:///{tmp}/rescore.db"
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    pipeline = Pipeline(Settings(database_url=url), engine)
+    pipeline.start()
+    site = pipeline.add_site("Bench", [])
+    for k in range(3):
+        pipeline.publish_model(f"m{k}", model_source(f"m{k}"))
+    per_visitor = 50
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(visitors),
+            [{"site_id": site.id, "anonymous_id": f"v{v}", "is_bot": False,
+              "first_seen_at": 0, "last_seen_at": 0} for v in range(n // per_visitor)],
+        )  # fmt: skip
+        batch = []
+        for i, h in enumerate(happenings(n)):
+            batch.append({"site_id": site.id, "uid": h.uid, "visitor_id": i // per_visitor + 1,
+                          "session_id": h.session_id, "type": h.type, "ts": h.ts,
+                          "received_at": h.ts, "url": h.fields["url"],
+                          "properties": h.fields["properties"], "is_bot": False})  # fmt: skip
+            if len(batch) == 20_000:
+                conn.execute(sa.insert(events), batch)
+                batch = []
+        if batch:
+            conn.execute(sa.insert(events), batch)
+    start = time.perf_counter()
+    _, replayed = pipeline.rescore(batch=500)
+    elapsed = time.perf_counter() - start
+    pipeline.stop()
+    return replayed, replayed / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    rate = engine_rate(50_000)
+    print("| measure | figure | goal |")
+    print("|---|---:|---|")
+    print(f"| engine alone, 3 models x 30 rules | {rate:,.0f} events/s "
+          f"({1e6 / rate:.1f} µs/event) | — |")  # fmt: skip
+    bare, scored = collector_share(args.seconds)
+    added = bare / scored - 1
+    print(f"| collector batch 1, no models (ceiling) | {bare:,.0f} req/s | — |")
+    print(f"| collector batch 1, 3 models x 30 rules | {scored:,.0f} req/s | — |")
+    print(f"| cost scoring adds per event | {added:.0%} | at most 25 % |")
+    replayed, rps = rescore_rate(args.events)
+    print(f"| rescore of {replayed:,} stored events | {rps:,.0f} events/s | 100,000 events/s |")
+
+
+if __name__ == "__main__":
+    main()
