@@ -173,3 +173,13 @@ def test_rescore_equals_live_scoring(
     assert sorted(c["rule"] for c in replayed["contributions"]) == sorted(
         c["rule"] for c in live["contributions"]
     )
+
+
+def test_the_global_newsletter_model_counts_every_newsletter_action(
+    client: TestClient, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    publish(client, auth, "newsletter-global.yaml")
+    wk = site["write_key"]
+    signup = {"type": "newsletter_signup"}
+    answer = send(client, wk, "n1", signup, signup, {"type": "email_opened"})
+    assert answer["scores"]["newsletter"] == {"total": 11, "band": "engaged", "stage": None}
