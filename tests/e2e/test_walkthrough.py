@@ -99,3 +99,15 @@ def test_the_readme_walkthrough(server: str, db_url: str) -> None:
         assert len(timeline["items"]) == 3
         assert http.get("/docs").status_code == 200
         assert http.get("/v1/leads").status_code == 401
+        # 7. a model published from the command line reaches the running server
+        model = Path(__file__).resolve().parents[2] / "docs/examples/models/website-behaviour.yaml"
+        leadpulse(db_url, "model", "apply", str(model), "--rescore")
+        time.sleep(2.1)  # the server looks for new models every 2 s
+        pricing = {"id": "e-4", "type": "page_view", "url": "https://shop.example/pricing"}
+        answer = http.post(
+            "/v1/collect", json={"write_key": wk, "anonymous_id": "visitor-1", "events": [pricing]}
+        ).json()
+        assert answer["scores"]["website"]["total"] > 15
+        explained = http.get(f"/v1/leads/{lead_id}/score", headers=auth).json()["models"][0]
+        parts = sum(c["points_now"] for c in explained["contributions"])
+        assert round(parts, 2) == explained["total"]
