@@ -92,12 +92,14 @@ def compare(value: Any, cmp: Compare, operand: Any | None = None) -> bool:
     }[op]
 
 
-def fields_match(values: Mapping[str, Any], where: tuple[FieldCond, ...]) -> bool:
+def fields_match(
+    values: Mapping[str, Any], where: tuple[FieldCond, ...], event_type: str | None = None
+) -> bool:
     """Every field condition holds; a name not found among the fields is looked up in
-    `properties` too (so `sku` and `properties.sku` both work)."""
+    `properties` too (so `sku` and `properties.sku` both work). `type` is the event type."""
     props = values.get("properties")
     for cond in where:
-        value = lookup(values, cond.field)
+        value = event_type if cond.field == "type" and event_type else lookup(values, cond.field)
         if value is _MISSING and isinstance(props, Mapping):
             value = lookup(props, cond.field)
         if not compare(value, cond.compare):

@@ -13,8 +13,9 @@ fit points and never decay.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -133,9 +134,6 @@ class Scorer:
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
         self._plans = {p.model.key: _Plan(p.model) for p in self.models}
-        self._top_metrics = {
-            r.when: _top_metric(r.when) for p in self.models for r in p.model.rules
-        }
         self._counted = {
             count_key(n.metric): n.metric
             for p in self.models
@@ -204,9 +202,10 @@ class Scorer:
         observe(sessions[sid], event.type, event.ts, fields)
         observe(lifetime, event.type, event.ts, fields)
         counts = state.setdefault("counts", {})
-        values = {**fields, "type": event.type}
         for key, counted in self._counted.items():
-            if counted.event in {"*", event.type} and fields_match(values, counted.where):
+            if counted.event in {"*", event.type} and fields_match(
+                fields, counted.where, event.type
+            ):
                 seen = counts.setdefault(key, {})
                 for scope in ("*", sid):
                     times = seen.setdefault(scope, [])
@@ -229,15 +228,15 @@ class Scorer:
             traits_changed = ms.get("traits") != signature
             ms["traits"] = signature
             in_scope = _in_scope(model, event, traits)
-            for rule, kind in plan.rules_for(event, traits_changed):
-                if kind == "state":
-                    new = self._state_rule(published, rule, ms, ctx, now)
+            for item in plan.rules_for(event, traits_changed):
+                if item.kind == "state":
+                    new = self._state_rule(published, item, ms, ctx, now)
                 elif not in_scope:
                     continue
-                elif kind == "event":
-                    new = self._event_rule(published, rule, ms, ctx)
+                elif item.kind == "event":
+                    new = self._event_rule(published, item, ms, ctx)
                 else:
-                    new = self._metric_rule(published, rule, ms, ctx)
+                    new = self._metric_rule(published, item, ms, ctx)
                 for entry in new:
                     _book(ms, entry, half_life)
                 entries += new
@@ -245,12 +244,10 @@ class Scorer:
         return entries
 
     def _event_rule(
-        self, published: Published, rule: Rule, ms: dict[str, Any], ctx: _Context
+        self, published: Published, item: _Planned, ms: dict[str, Any], ctx: _Context
     ) -> list[Entry]:
-        event = ctx.event
-        if event is None:
-            return []
-        if not ctx.holds(rule.when):
+        event, rule = ctx.event, item.rule
+        if event is None or not item.test(ctx):
             return []
         points = _allowed(rule, ms, event.session_id, event.ts)
         if points == 0:
@@ -260,20 +257,19 @@ class Scorer:
         return [entry]
 
     def _metric_rule(
-        self, published: Published, rule: Rule, ms: dict[str, Any], ctx: _Context
+        self, published: Published, item: _Planned, ms: dict[str, Any], ctx: _Context
     ) -> list[Entry]:
-        event = ctx.event
+        event, rule, metric = ctx.event, item.rule, item.metric
         assert event is not None
-        metric = self._top_metrics[rule.when]
         per_session = metric is not None and metric.per == "session"
         scope = f"{rule.key}|{event.session_id or '-'}" if per_session else rule.key
         fired: dict[str, int] = ms.setdefault("fired", {})
         if metric is not None and metric.every:
-            if not ctx.holds(rule.when, steps_only=True):
+            if not item.steps(ctx):
                 return []
             steps = math.floor((ctx.metric(metric) - metric.after) / metric.every)
         else:
-            steps = 1 if ctx.holds(rule.when) else 0
+            steps = 1 if item.test(ctx) else 0
         out: list[Entry] = []
         while fired.get(scope, 0) < steps:
             fired[scope] = fired.get(scope, 0) + 1
@@ -287,10 +283,11 @@ class Scorer:
         return out
 
     def _state_rule(
-        self, published: Published, rule: Rule, ms: dict[str, Any], ctx: _Context, now: int
+        self, published: Published, item: _Planned, ms: dict[str, Any], ctx: _Context, now: int
     ) -> list[Entry]:
+        rule = item.rule
         on: dict[str, int] = ms.setdefault("on", {})
-        holds = ctx.holds(rule.when)
+        holds = item.test(ctx)
         turns = on.get(rule.key, 0)  # odd: on
         if holds == bool(turns % 2):
             return []
@@ -310,21 +307,36 @@ _METRIC_TRIGGERS = {
 """Event types that can change a metric; any other metric may change with any event."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A rule ready to run: its kind, its compiled condition, its scoping metric."""
+
+    index: int
+    rule: Rule
+    kind: str
+    test: Test
+    steps: Test
+    metric: MetricCond | None
+
+
 class _Plan:
     """Which rules an event can possibly fire, worked out once per model.
 
     An event rule is looked at only for its own event types, a metric rule only for events
     that move its metric, a state rule only when the traits changed (or when it reads another
-    model's score). This is what keeps 90 rules cheap per event.
+    model's score). Conditions are compiled to closures here, once.
     """
 
     def __init__(self, model: Model) -> None:
-        by_type: dict[str, list[tuple[int, Rule, str]]] = {}
-        self.state: list[tuple[int, Rule, str]] = []
-        self.state_on_models: list[tuple[int, Rule, str]] = []
+        by_type: dict[str, list[_Planned]] = {}
+        self.state: list[_Planned] = []
+        self.state_on_models: list[_Planned] = []
         for index, rule in enumerate(model.rules):
             kind = rule_kind(rule)
-            item = (index, rule, kind)
+            item = _Planned(
+                index, rule, kind, _compiled(rule.when, False), _compiled(rule.when, True),
+                _top_metric(rule.when),
+            )  # fmt: skip
             if kind == "state":
                 self.state.append(item)
                 if any(isinstance(n, ModelCond) for n in _walk(rule.when)):
@@ -332,15 +344,15 @@ class _Plan:
                 continue
             for event_type in _triggers(rule, kind):
                 by_type.setdefault(event_type, []).append(item)
-        anything = by_type.pop("*", [])
-        self._any = [(r, k) for _, r, k in anything]
-        self._by_type = {t: [(r, k) for _, r, k in sorted(v + anything, key=lambda x: x[0])]
-                         for t, v in by_type.items()}  # fmt: skip
+        self._any = by_type.pop("*", [])
+        self._by_type = {
+            t: sorted(v + self._any, key=lambda p: p.index) for t, v in by_type.items()
+        }
 
-    def rules_for(self, event: Happening | None, traits_changed: bool) -> list[tuple[Rule, str]]:
+    def rules_for(self, event: Happening | None, traits_changed: bool) -> list[_Planned]:
         found = [] if event is None else self._by_type.get(event.type, self._any)
         state = self.state if traits_changed or event is None else self.state_on_models
-        return [*found, *((r, k) for _, r, k in state)]
+        return [*found, *state]
 
 
 def _triggers(rule: Rule, kind: str) -> set[str]:
@@ -375,35 +387,6 @@ class _Context:
         self.totals = totals
         self.averages = averages
 
-    def holds(self, cond: Condition, *, steps_only: bool = False) -> bool:
-        if isinstance(cond, AllCond):
-            return all(self.holds(c, steps_only=steps_only) for c in cond.conditions)
-        if isinstance(cond, AnyCond):
-            return any(self.holds(c, steps_only=steps_only) for c in cond.conditions)
-        if isinstance(cond, NotCond):
-            return not self.holds(cond.condition)
-        if isinstance(cond, TraitCond):
-            return compare(lookup(self.traits, cond.trait), cond.compare)
-        if isinstance(cond, ModelCond):
-            return compare(self.totals.get(cond.model), cond.compare)
-        if isinstance(cond, EventCond):
-            ev = self.event
-            return (
-                ev is not None
-                and cond.event in {"*", ev.type}
-                and fields_match({**ev.fields, "type": ev.type}, cond.where)
-            )
-        value = self.metric(cond)
-        if cond.every:
-            return steps_only or value >= cond.after + cond.every
-        assert cond.compare is not None
-        operand = None
-        if isinstance(cond.compare.operand, SiteAverage):
-            operand = self.averages.get(cond.compare.operand.metric)
-            if operand is None:
-                return False  # no average known yet: nothing to be longer than
-        return compare(value, cond.compare, operand)
-
     def metric(self, cond: MetricCond) -> float:
         event = self.event
         sid = (event.session_id if event else None) or "-"
@@ -424,6 +407,67 @@ class _Context:
         else:
             stats = self.state["lifetime"]
         return metric_value(stats, cond.metric)
+
+
+Test = Callable[["_Context"], bool]
+
+
+@lru_cache(maxsize=4096)
+def _compiled(cond: Condition, steps_only: bool) -> Test:
+    """A condition turned into a closure once, so scoring an event does no type dispatch.
+
+    Conditions are frozen and hashable, so each is compiled once per process.
+    """
+    if isinstance(cond, (AllCond, AnyCond)):
+        parts = tuple(_compiled(c, steps_only) for c in cond.conditions)
+        if isinstance(cond, AllCond):
+            return lambda ctx: all(part(ctx) for part in parts)
+        return lambda ctx: any(part(ctx) for part in parts)
+    if isinstance(cond, NotCond):
+        inner = _compiled(cond.condition, False)
+        return lambda ctx: not inner(ctx)
+    if isinstance(cond, TraitCond):
+        name, trait_cmp = cond.trait, cond.compare
+        return lambda ctx: compare(lookup(ctx.traits, name), trait_cmp)
+    if isinstance(cond, ModelCond):
+        key, model_cmp = cond.model, cond.compare
+        return lambda ctx: compare(ctx.totals.get(key), model_cmp)
+    if isinstance(cond, EventCond):
+        return _compiled_event(cond)
+    return _compiled_metric(cond, steps_only)
+
+
+def _compiled_event(cond: EventCond) -> Test:
+    wanted, where = cond.event, cond.where
+
+    def test(ctx: _Context) -> bool:
+        ev = ctx.event
+        if ev is None or wanted not in ("*", ev.type):
+            return False
+        return not where or fields_match(ev.fields, where, ev.type)
+
+    return test
+
+
+def _compiled_metric(cond: MetricCond, steps_only: bool) -> Test:
+    if cond.every:
+        if steps_only:
+            return lambda ctx: True
+        first_step = cond.after + cond.every
+        return lambda ctx: ctx.metric(cond) >= first_step
+    metric_cmp = cond.compare
+    assert metric_cmp is not None
+    operand = metric_cmp.operand
+    if isinstance(operand, SiteAverage):
+        average_of = operand.metric
+
+        def against_average(ctx: _Context) -> bool:
+            average = ctx.averages.get(average_of)
+            # no average known yet: nothing to be longer than
+            return average is not None and compare(ctx.metric(cond), metric_cmp, average)
+
+        return against_average
+    return lambda ctx: compare(ctx.metric(cond), metric_cmp)
 
 
 def count_key(metric: CountMetric) -> str:
