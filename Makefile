@@ -38,6 +38,7 @@ typecheck: $(VENV)/.installed-dev
 ## bench: run the benchmarks and print their tables
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/score.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
