@@ -15,10 +15,14 @@ T = TypeVar("T", Batch, Identify)
 
 _batch_decoder = msgspec.json.Decoder(Batch)
 _identify_decoder = msgspec.json.Decoder(Identify)
+_NUL = b"\\u0000"
+_NUL_MESSAGE = "text may not contain NUL characters (\\u0000); the databases cannot store them"
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
 
 def _decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
+    if _NUL in body or b"\x00" in body:
+        raise InvalidInput(_NUL_MESSAGE)
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
@@ -71,6 +75,9 @@ def decode_identify(body: bytes, *, max_properties_bytes: int) -> Identify:
 def json_size(value: object, field: str) -> int:
     """Size of `value` as stored; refuses what storage cannot hold (integers beyond 64 bits)."""
     try:
-        return len(orjson.dumps(value))
+        encoded = orjson.dumps(value)
     except orjson.JSONEncodeError as exc:
         raise InvalidInput(f"{exc} at {field}", field=field) from None
+    if _NUL in encoded:
+        raise InvalidInput(f"{_NUL_MESSAGE} at {field}", field=field)
+    return len(encoded)

@@ -13,6 +13,7 @@ fit points and never decay.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -264,6 +265,9 @@ class Scorer:
         per_session = metric is not None and metric.per == "session"
         scope = f"{rule.key}|{event.session_id or '-'}" if per_session else rule.key
         fired: dict[str, int] = ms.setdefault("fired", {})
+        every = metric is not None and metric.every
+        if not every and fired.get(scope, 0) >= 1:
+            return []  # a threshold fires once per scope: nothing left to look at
         if metric is not None and metric.every:
             if not item.steps(ctx):
                 return []
@@ -467,7 +471,19 @@ def _compiled_metric(cond: MetricCond, steps_only: bool) -> Test:
             return average is not None and compare(ctx.metric(cond), metric_cmp, average)
 
         return against_average
+    bound_test = _NUMERIC.get(metric_cmp.op)
+    if bound_test is not None and isinstance(operand, (int, float)):
+        bound = float(operand)  # metrics are always numbers: compare them directly
+        return lambda ctx: bound_test(ctx.metric(cond), bound)
     return lambda ctx: compare(ctx.metric(cond), metric_cmp)
+
+
+_NUMERIC: dict[str, Callable[[float, float], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
 
 
 def count_key(metric: CountMetric) -> str:

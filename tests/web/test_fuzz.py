@@ -88,3 +88,19 @@ def test_numbers_beyond_64_bits_are_refused_by_name(
     assert r.json()["error"]["field"] == "traits"
     ident = {"write_key": site["write_key"], "anonymous_id": "a", "traits": {"x": huge}}
     assert client.post("/v1/identify", json=ident).json()["error"]["field"] == "traits"
+
+
+def test_nul_characters_are_refused_before_storage(
+    client: TestClient, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    """PostgreSQL cannot store NUL in text or JSON; found by the fuzz tests on PostgreSQL."""
+    ident = {"write_key": site["write_key"], "anonymous_id": "a", "traits": {"k\x00": None}}
+    r = client.post("/v1/identify", json=ident)
+    assert r.status_code == 400
+    assert "NUL" in r.json()["error"]["message"]
+    event = {"id": "e", "type": "page_view", "anonymous_id": "a", "title": "x\x00y"}
+    r = client.post("/v1/collect", json={"write_key": site["write_key"], "events": [event]})
+    assert r.status_code == 400
+    r = client.post("/v1/leads", json={"email": "a@b.co", "name": "A\x00"}, headers=auth)
+    assert r.status_code == 400
+    assert r.json()["error"]["field"] == "name"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.collect.decode import json_size
@@ -36,14 +36,14 @@ class LeadIn(BaseModel):
     source: str | None = Field(None, description="Where the lead came from, e.g. facebook_lead_ads")
     traits: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("traits")
+    @field_validator("*")
     @classmethod
-    def _storable(cls, traits: dict[str, Any]) -> dict[str, Any]:
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
         try:
-            json_size(traits, "traits")
+            json_size(value, info.field_name or "body")
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
-        return traits
+        return value
 
 
 class OutcomeIn(BaseModel):
