@@ -14,17 +14,24 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection, Engine
 
+from leadpulse.core import clock
 from leadpulse.core.types import EventRecord, Touch, VisitContext
 from leadpulse.scoring import Entry, Happening, Published, Score, Scorer, State, empty_state
 from leadpulse.scoring.parse import parse_model
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import scores as score_store
+from leadpulse.store import subjects as subject_store
 
 log = logging.getLogger(__name__)
 
 _RELOAD_SECONDS = 2.0
 """How often a server looks for models published by another process (the CLI)."""
+
+_AVERAGES_SECONDS = 600.0
+"""How often the sites' average session is measured again (over the last 30 days)."""
+
+_AVERAGE_WINDOW_MS = 30 * 86_400_000
 
 
 class ScoringStep:
@@ -35,23 +42,30 @@ class ScoringStep:
         self._clock = clock
         self._loaded_at = -_RELOAD_SECONDS
         self._signature: tuple[tuple[str, int], ...] = ()
+        self._averages_at = -_AVERAGES_SECONDS
+        self._averages: dict[str, dict[str, float]] = {}
         self.scorer = Scorer([])
 
     def refresh(self, force: bool = False) -> Scorer:
         """The current scorer; reloads the models when they may have changed."""
         now = self._clock()
-        if force or now - self._loaded_at >= _RELOAD_SECONDS:
-            self._loaded_at = now
-            with self._engine.connect() as conn:
-                rows = score_store.active_models(conn)
-            signature = tuple((key, version) for key, version, _ in rows)
-            if signature != self._signature:
-                published = [
-                    Published(parse_model(source, f"{key} v{version}"), version)
-                    for key, version, source in rows
-                ]
-                self.scorer = Scorer(published)
-                self._signature = signature
+        if not (force or now - self._loaded_at >= _RELOAD_SECONDS):
+            return self.scorer
+        self._loaded_at = now
+        with self._engine.connect() as conn:
+            rows = score_store.active_models(conn)
+            stale = force or now - self._averages_at >= _AVERAGES_SECONDS
+            if stale and any(_uses_site_average(source) for _, _, source in rows):
+                self._averages = _site_averages(conn)
+                self._averages_at = now
+        signature = tuple((key, version) for key, version, _ in rows)
+        if signature != self._signature or stale:
+            published = [
+                Published(parse_model(source, f"{key} v{version}"), version)
+                for key, version, source in rows
+            ]
+            self.scorer = Scorer(published, self._averages)
+            self._signature = signature
         return self.scorer
 
     @property
@@ -139,6 +153,17 @@ class ScoringStep:
         primary = self.primary
         total = scores[primary].total if primary in scores else 0.0
         lead_store.set_scores(conn, lead_id, total, {k: s.to_dict() for k, s in scores.items()})
+
+
+def _uses_site_average(source: str) -> bool:
+    return "site_average" in source
+
+
+def _site_averages(conn: Connection) -> dict[str, dict[str, float]]:
+    since = clock.now_ms() - _AVERAGE_WINDOW_MS
+    keys = subject_store.site_keys(conn)
+    measured = event_store.session_averages(conn, since)
+    return {keys[site_id]: values for site_id, values in measured.items() if site_id in keys}
 
 
 def happening(record: EventRecord, ctx: VisitContext, site_key: str) -> Happening:

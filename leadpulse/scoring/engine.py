@@ -130,8 +130,12 @@ class Scorer:
     """Applies a set of published models to subjects' states."""
 
     def __init__(
-        self, models: list[Published], site_averages: Mapping[str, float] | None = None
+        self,
+        models: list[Published],
+        site_averages: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
+        """`site_averages`: per site key, the average of per-session metrics (what
+        `{site_average: session_seconds}` compares with)."""
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
         self._plans = {p.model.key: _Plan(p.model) for p in self.models}
@@ -225,7 +229,8 @@ class Scorer:
             half_life = _half_life_ms(model)
             ms = state["models"].setdefault(model.key, {"version": published.version})
             ms["half_life"] = half_life
-            ctx = _Context(state, event, traits, totals, self.site_averages)
+            averages = self.site_averages.get(event.site or "", {}) if event else {}
+            ctx = _Context(state, event, traits, totals, averages)
             traits_changed = ms.get("traits") != signature
             ms["traits"] = signature
             in_scope = _in_scope(model, event, traits)

@@ -135,3 +135,30 @@ def subject_events(
     else:
         q = q.where(events.c.visitor_id == visitor_id, events.c.lead_id.is_(None))
     return [as_dict(r) for r in conn.execute(q.order_by(events.c.ts, events.c.id))]
+
+
+def session_averages(conn: Connection, since: int) -> dict[int, dict[str, float]]:
+    """Per site, the average per session since `since`: `session_seconds` and `pages_viewed`.
+
+    What `{site_average: …}` conditions compare with; sessions of bots are left out.
+    """
+    per_session = (
+        sa.select(
+            events.c.site_id,
+            ((sa.func.max(events.c.ts) - sa.func.min(events.c.ts)) / 1000.0).label("seconds"),
+            sa.func.sum(sa.case((events.c.type == "page_view", 1), else_=0)).label("pages"),
+        )
+        .where(events.c.ts >= since, events.c.session_id.is_not(None), events.c.is_bot.is_(False))
+        .group_by(events.c.site_id, events.c.visitor_id, events.c.session_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(
+            per_session.c.site_id,
+            sa.func.avg(per_session.c.seconds),
+            sa.func.avg(per_session.c.pages),
+        ).group_by(per_session.c.site_id)
+    )
+    return {
+        r[0]: {"session_seconds": float(r[1] or 0), "pages_viewed": float(r[2] or 0)} for r in rows
+    }

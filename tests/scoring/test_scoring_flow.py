@@ -183,3 +183,27 @@ def test_the_global_newsletter_model_counts_every_newsletter_action(
     signup = {"type": "newsletter_signup"}
     answer = send(client, wk, "n1", signup, signup, {"type": "email_opened"})
     assert answer["scores"]["newsletter"] == {"total": 11, "band": "engaged", "stage": None}
+
+
+def test_longer_than_the_sites_average_session(
+    client: TestClient, pipeline: Pipeline, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    model = (
+        "key: avg\nrules:\n  - key: longer_than_average\n"
+        "    when: {metric: session_seconds, per: session, gt: {site_average: session_seconds}}\n"
+        "    points: 5\n"
+    )
+    assert client.put("/v1/models/avg", content=model, headers=auth).status_code == 200
+    wk = site["write_key"]
+
+    def session(anon: str, seconds: int) -> dict[str, Any]:
+        start = {"type": "page_view", "ts": "2026-11-20T10:00:00Z"}
+        end = {"type": "page_view", "ts": f"2026-11-20T10:{seconds // 60:02d}:{seconds % 60:02d}Z"}
+        return send(client, wk, anon, start, end)
+
+    # before any average is known, nothing is "longer than average"
+    assert session("a", 100)["scores"]["avg"]["total"] == 0
+    session("b", 10)
+    pipeline.scoring.refresh(force=True)  # servers measure again every 10 minutes
+    assert session("c", 50)["scores"]["avg"]["total"] == 0  # the average is 55 s
+    assert session("d", 200)["scores"]["avg"]["total"] == 5
