@@ -329,9 +329,20 @@ def model_list() -> None:
 
 
 @app.command("rescore")
-def rescore_command() -> None:
-    """Replay every stored event through the current models (collection may go on)."""
+def rescore_command(
+    model: Annotated[
+        str | None,
+        typer.Option(help="The model that changed (checked to exist); all models are replayed."),
+    ] = None,
+) -> None:
+    """Replay every stored event through the current models (collection may go on).
+
+    Models share each lead's scoring state, so a rescore always replays them all.
+    """
     with _pipeline() as pipeline:
+        keys = [p.model.key for p in pipeline.scoring.refresh(force=True).models]
+        if model is not None and model not in keys:
+            raise InvalidInput(f"no published model {model!r}; published: {', '.join(keys)}")
         _rescore(pipeline)
 
 

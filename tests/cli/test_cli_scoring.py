@@ -41,6 +41,9 @@ def test_apply_list_and_rescore(db_url: str) -> None:
     assert "version 2" in second.stdout
     assert "re-scored 0 leads and visitors from 0 events" in second.stdout
     assert "lead-magnets" in run(db_url, "model", "list").stdout
+    assert "re-scored" in run(db_url, "rescore", "--model", "lead-magnets").stdout
+    wrong = run(db_url, "rescore", "--model", "nope", ok=False)
+    assert wrong.stderr.startswith("error: no published model 'nope'")
 
 
 def test_offline_scoring_keeps_every_column_and_row(tmp_path: Path) -> None:
