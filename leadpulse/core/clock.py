@@ -10,7 +10,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-_now: Callable[[], int] = lambda: time.time_ns() // 1_000_000  # noqa: E731
+
+def _wall_clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+_now: Callable[[], int] = _wall_clock
 
 
 def now_ms() -> int:
@@ -21,7 +26,7 @@ def now_ms() -> int:
 def set_clock(fn: Callable[[], int] | None) -> None:
     """Replace the clock (tests); `None` restores the wall clock."""
     global _now
-    _now = fn if fn is not None else (lambda: time.time_ns() // 1_000_000)
+    _now = fn if fn is not None else _wall_clock
 
 
 def to_iso(ms: int | None) -> str | None:

@@ -265,7 +265,7 @@ def _split(url: str | None) -> SplitResult | None:
         return None
     try:
         parts = urlsplit(url.strip())
-        parts.hostname  # noqa: B018 - raises ValueError on a malformed netloc
+        _ = parts.hostname  # reading it raises ValueError on a malformed netloc
     except ValueError:
         return None
     return parts

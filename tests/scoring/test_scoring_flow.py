@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "models"
@@ -207,3 +208,27 @@ def test_longer_than_the_sites_average_session(
     pipeline.scoring.refresh(force=True)  # servers measure again every 10 minutes
     assert session("c", 50)["scores"]["avg"]["total"] == 0  # the average is 55 s
     assert session("d", 200)["scores"]["avg"]["total"] == 5
+
+
+def test_a_hot_lead_cools_without_new_events(
+    client: TestClient, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    """Decay is exact at read time: the clock moves two half-lives, the band follows."""
+    publish(client, auth, "website-behaviour.yaml")
+    wk = site["write_key"]
+    views = [{"type": "page_view", "url": f"https://shop.example/pricing/{i}"} for i in range(5)]
+    send(client, wk, "hot", *views, {"type": "form_submit"})
+    lead = client.post(
+        "/v1/identify", json={"write_key": wk, "anonymous_id": "hot", "traits": {"email": "h@x.io"}}
+    ).json()["lead"]
+    now = client.get(f"/v1/leads/{lead}/score", headers=auth).json()["models"][0]
+    assert now["band"] == "warm"
+    start = clock.now_ms()
+    clock.set_clock(lambda: start + 28 * 86_400_000)
+    try:
+        later = client.get(f"/v1/leads/{lead}/score", headers=auth).json()["models"][0]
+    finally:
+        clock.set_clock(None)
+    behaviour = now["total"] - 1  # desktop Chrome (fit, 1 point) does not decay
+    assert abs(later["total"] - (1 + behaviour / 4)) < 0.1
+    assert later["band"] == "cold"
