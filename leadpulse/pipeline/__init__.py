@@ -11,7 +11,7 @@ import asyncio
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +38,7 @@ from leadpulse.pipeline.scoring import ScoringStep, replay_subject
 from leadpulse.scoring import Score, Scorer
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import rescores as rescore_store
 from leadpulse.store import scores as score_store
 from leadpulse.store import sites as site_store
 from leadpulse.store import subjects as subject_store
@@ -389,38 +390,69 @@ class Pipeline:
         self, batch: int = 200, progress: Callable[[int, int], None] | None = None
     ) -> tuple[int, int]:
         """Replay every subject's events through the current models, a batch of subjects per
-        transaction, so collection goes on between batches. Returns (subjects, events)."""
+        transaction, so collection goes on between batches. Returns (subjects, events).
+
+        Where it has got to is committed with each batch: a rescore interrupted (a crash, a
+        Ctrl-C) resumes there the next time, as long as the models are still the same.
+        """
         scorer = self.scoring.refresh(force=True)
+        models = ",".join(f"{p.model.key}@{p.version}" for p in scorer.models)
         now = clock.now_ms()
         with self.engine.connect() as conn:
             keys = subject_store.site_keys(conn)
-        done = [0, 0]
+            run = rescore_store.unfinished(conn)
+        if run is None or run.models != models:
+            run = self.writer.run_sync(lambda conn: rescore_store.start(conn, models, now))
+        phases = {
+            "lead": lambda c, after: subject_store.lead_ids_after(c, after, batch),
+            "visitor": lambda c, after: [
+                v for v, _ in subject_store.anonymous_visitors_after(c, after, batch)
+            ],
+        }
+        for phase in ("lead", "visitor"):
+            if phase == "lead" and run.phase == "visitor":
+                continue
+            start = run.after_id if run.phase == phase else 0
+            for page in self._pages(phases[phase], start):
+                run = self._replay_page(scorer, keys, now, run, phase, page)
+                if progress is not None:
+                    progress(run.subjects, run.events)
+        finished = run
+        self.writer.run_sync(lambda conn: rescore_store.finish(conn, finished.id, clock.now_ms()))
+        return run.subjects, run.events
 
-        def replay(subjects: list[tuple[int | None, int | None]]) -> None:
-            def unit(conn: Connection) -> int:
-                return sum(
-                    replay_subject(
-                        conn, self.scoring, scorer, lead_id=lead, visitor_id=visitor,
-                        site_keys=keys, now=now,
-                    )
-                    for lead, visitor in subjects
-                )  # fmt: skip
+    def _replay_page(
+        self,
+        scorer: Scorer,
+        keys: dict[int, str],
+        now: int,
+        run: rescore_store.Run,
+        phase: str,
+        page: list[int],
+    ) -> rescore_store.Run:
+        """Replay one page of subjects and record how far the run got, in one transaction."""
+        subjects = [(s, None) if phase == "lead" else (None, s) for s in page]
 
-            done[1] += self.writer.run_sync(unit)
-            done[0] += len(subjects)
-            if progress is not None:
-                progress(done[0], done[1])
+        def unit(conn: Connection) -> rescore_store.Run:
+            replayed = sum(
+                replay_subject(
+                    conn, self.scoring, scorer, lead_id=lead, visitor_id=visitor,
+                    site_keys=keys, now=now,
+                )
+                for lead, visitor in subjects
+            )  # fmt: skip
+            done = replace(
+                run, phase=phase, after_id=page[-1], subjects=run.subjects + len(page),
+                events=run.events + replayed,
+            )  # fmt: skip
+            rescore_store.advance(conn, done)
+            return done
 
-        for page in self._pages(lambda c, after: subject_store.lead_ids_after(c, after, batch)):
-            replay([(lead, None) for lead in page])
-        for page in self._pages(
-            lambda c, after: [v for v, _ in subject_store.anonymous_visitors_after(c, after, batch)]
-        ):
-            replay([(None, visitor) for visitor in page])
-        return done[0], done[1]
+        return self.writer.run_sync(unit)
 
-    def _pages(self, fetch: Callable[[Connection, int], list[int]]) -> Iterator[list[int]]:
-        after = 0
+    def _pages(
+        self, fetch: Callable[[Connection, int], list[int]], after: int
+    ) -> Iterator[list[int]]:
         while True:
             with self.engine.connect() as conn:
                 page = fetch(conn, after)

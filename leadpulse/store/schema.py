@@ -198,3 +198,16 @@ score_ledger = sa.Table(
     sa.Column("event_uid", sa.String(64)),
     sa.Column("at", Ms, nullable=False),
 )
+
+rescore_runs = sa.Table(
+    "rescore_runs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("models", sa.String(2000), nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("after_id", Id, nullable=False),
+    sa.Column("subjects", sa.Integer, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Column("started_at", Ms, nullable=False),
+    sa.Column("finished_at", Ms),
+)

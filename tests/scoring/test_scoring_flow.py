@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from leadpulse.core import clock
@@ -232,3 +233,23 @@ def test_a_hot_lead_cools_without_new_events(
     behaviour = now["total"] - 1  # desktop Chrome (fit, 1 point) does not decay
     assert abs(later["total"] - (1 + behaviour / 4)) < 0.1
     assert later["band"] == "cold"
+
+
+def test_an_interrupted_rescore_resumes_where_it_stopped(
+    client: TestClient, pipeline: Pipeline, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    publish(client, auth, "lead-magnets.yaml")
+    for n in range(3):
+        send(client, site["write_key"], f"x{n}", {"type": "lead_magnet_download"})
+
+    def stop_after_first(subjects: int, _events: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.rescore(batch=1, progress=stop_after_first)
+    seen: list[int] = []
+    assert pipeline.rescore(batch=1, progress=lambda s, _e: seen.append(s)) == (3, 3)
+    assert seen == [2, 3]  # the first visitor was not replayed again
+    fresh: list[int] = []
+    assert pipeline.rescore(batch=1, progress=lambda s, _e: fresh.append(s)) == (3, 3)
+    assert fresh == [1, 2, 3]  # a finished run is not resumed
