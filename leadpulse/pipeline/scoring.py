@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.core import clock
+from leadpulse.core.errors import InvalidInput
 from leadpulse.core.types import EventRecord, Touch, VisitContext
 from leadpulse.scoring import Entry, Happening, Published, Score, Scorer, State, empty_state
 from leadpulse.scoring.parse import parse_model
@@ -60,11 +61,7 @@ class ScoringStep:
                 self._averages_at = now
         signature = tuple((key, version) for key, version, _ in rows)
         if signature != self._signature or stale:
-            published = [
-                Published(parse_model(source, f"{key} v{version}"), version)
-                for key, version, source in rows
-            ]
-            self.scorer = Scorer(published, self._averages)
+            self.scorer = Scorer(_readable(rows), self._averages)
             self._signature = signature
         return self.scorer
 
@@ -153,6 +150,18 @@ class ScoringStep:
         primary = self.primary
         total = scores[primary].total if primary in scores else 0.0
         lead_store.set_scores(conn, lead_id, total, {k: s.to_dict() for k, s in scores.items()})
+
+
+def _readable(rows: list[tuple[str, int, str]]) -> list[Published]:
+    """The stored models that still parse. One that does not (stored by an older release with
+    other rules) is logged and left out, rather than stopping collection for every site."""
+    published = []
+    for key, version, source in rows:
+        try:
+            published.append(Published(parse_model(source, f"{key} v{version}"), version))
+        except InvalidInput as exc:
+            log.error("scoring model %s v%s is not used: %s", key, version, exc.message)
+    return published
 
 
 def _uses_site_average(source: str) -> bool:

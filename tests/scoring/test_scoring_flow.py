@@ -253,3 +253,12 @@ def test_an_interrupted_rescore_resumes_where_it_stopped(
     fresh: list[int] = []
     assert pipeline.rescore(batch=1, progress=lambda s, _e: fresh.append(s)) == (3, 3)
     assert fresh == [1, 2, 3]  # a finished run is not resumed
+
+
+def test_a_stored_model_that_no_longer_parses_is_left_out_not_fatal(
+    client: TestClient, pipeline: Pipeline, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    publish(client, auth, "lead-magnets.yaml")
+    pipeline.publish_model("broken", "key: broken\nrules: []\n")  # bypasses validation
+    answer = send(client, site["write_key"], "z", {"type": "lead_magnet_download"})
+    assert answer["scores"] == {"lead-magnets": {"total": 10, "band": "warm", "stage": "mql"}}
