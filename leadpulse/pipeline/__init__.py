@@ -1,8 +1,9 @@
 """The one place that composes the stages.
 
 collect (decoded batch) → enrich (device, place, attribution) → store via the group-committing
-writer → identity (visitor ↔ lead). Later stages (scoring, automations) slot in here. The web
-layer and the CLI call only this module and read-only store queries.
+writer → identity (visitor ↔ lead) → scoring (`pipeline.scoring`), all inside one transaction
+per group of requests. Automations slot in after scoring. The web layer and the CLI call only
+this package and read-only store queries.
 """
 
 from __future__ import annotations
