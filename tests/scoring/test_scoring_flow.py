@@ -103,6 +103,7 @@ def test_identify_brings_the_anonymous_ledger_and_fit_rules_follow_traits(
     ]  # fmt: skip
     listed = client.get("/v1/leads", params={"sort": "-score"}, headers=auth).json()
     assert listed["items"][0]["score"] == 40  # the first published model is the lead's score
+    assert listed["items"][0]["scores"]["lead-magnets"]["stage"] == "sql"
 
 
 def test_a_german_visitor_stays_out_of_the_uk_offer(

@@ -30,6 +30,7 @@ def lead_summary(row: dict[str, Any]) -> dict[str, Any]:
         "channel": row["channel"],
         "country": row["country"],
         "score": row["score"],
+        "scores": row["scores"] or {},
         "quality": row["quality"],
         "created_at": to_iso(row["created_at"]),
         "updated_at": to_iso(row["updated_at"]),
