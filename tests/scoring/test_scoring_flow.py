@@ -199,9 +199,11 @@ def test_longer_than_the_sites_average_session(
     assert client.put("/v1/models/avg", content=model, headers=auth).status_code == 200
     wk = site["write_key"]
 
+    yesterday = clock.now_ms() - 86_400_000  # averages look at the last 30 days
+
     def session(anon: str, seconds: int) -> dict[str, Any]:
-        start = {"type": "page_view", "ts": "2026-11-20T10:00:00Z"}
-        end = {"type": "page_view", "ts": f"2026-11-20T10:{seconds // 60:02d}:{seconds % 60:02d}Z"}
+        start = {"type": "page_view", "ts": clock.to_iso(yesterday)}
+        end = {"type": "page_view", "ts": clock.to_iso(yesterday + seconds * 1000)}
         return send(client, wk, anon, start, end)
 
     # before any average is known, nothing is "longer than average"

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
+from leadpulse.core import clock
 from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
 from leadpulse.store.schema import events, visitors
@@ -22,11 +23,16 @@ def test_the_rate_limit_answers_429(settings: Settings, engine: Engine) -> None:
     pipeline = Pipeline(settings.replace(rate_limit_per_minute=3), engine)
     pipeline.start()
     wk = pipeline.add_site("s", []).write_key
-    with TestClient(create_app(pipeline=pipeline)) as client:
-        codes = [
-            client.post("/v1/collect", json={"write_key": wk, "events": [_event()]}).status_code
-            for _ in range(5)
-        ]
+    start = clock.now_ms() // 60_000 * 60_000 + 1_000
+    clock.set_clock(lambda: start)  # all five requests fall in one rate-limit minute
+    try:
+        with TestClient(create_app(pipeline=pipeline)) as client:
+            codes = [
+                client.post("/v1/collect", json={"write_key": wk, "events": [_event()]}).status_code
+                for _ in range(5)
+            ]
+    finally:
+        clock.set_clock(None)
     assert codes == [200, 200, 200, 429, 429]
 
 
