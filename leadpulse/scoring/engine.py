@@ -139,6 +139,7 @@ class Scorer:
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
         self._plans = {p.model.key: _Plan(p.model) for p in self.models}
+        self._has_state_rules = any(plan.state for plan in self._plans.values())
         self._counted = {
             count_key(n.metric): n.metric
             for p in self.models
@@ -196,7 +197,7 @@ class Scorer:
 
     def _observe(self, state: State, event: Happening) -> None:
         sid = event.session_id or "-"
-        fields = dict(event.fields)
+        fields = event.fields
         lifetime = state["lifetime"]
         prev = lifetime["last_ts"]
         state["prev_ts"] = prev
@@ -222,7 +223,11 @@ class Scorer:
     ) -> list[Entry]:
         entries: list[Entry] = []
         totals: dict[str, float] = {}
-        signature = hash(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str))
+        signature = (
+            hash(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str))
+            if self._has_state_rules
+            else 0
+        )
         for published in self.models:
             model = published.model
             plan = self._plans[model.key]

@@ -7,6 +7,7 @@ and replay are one code path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 State = dict[str, Any]
@@ -25,7 +26,7 @@ def new_stats() -> Stats:
     return {name: 0.0 for name in _STATS} | {"first_ts": 0.0, "last_ts": 0.0}
 
 
-def observe(stats: Stats, event_type: str, ts: int, fields: dict[str, Any]) -> None:
+def observe(stats: Stats, event_type: str, ts: int, fields: Mapping[str, Any]) -> None:
     """Fold one event into a session's or a lifetime's aggregates."""
     props = fields.get("properties") or {}
     stats["events"] += 1
