@@ -51,7 +51,7 @@ def combine_touches(conn: Connection, table: str, row_id: int, touches: list[Tou
     ).first()
     if row is None:
         return
-    known = [_touch(v) for v in row]
+    known = [touch_from(v) for v in row]
     every = [t for t in [*known, *touches] if t is not None]
     if not every:
         return
@@ -70,7 +70,8 @@ def combine_touches(conn: Connection, table: str, row_id: int, touches: list[Tou
     )
 
 
-def _touch(value: Any) -> Touch | None:
+def touch_from(value: Any) -> Touch | None:
+    """A stored touch (JSON text on SQLite, an object on PostgreSQL) as a `Touch`."""
     if value is None:
         return None
     data = orjson.loads(value) if isinstance(value, (str, bytes)) else value

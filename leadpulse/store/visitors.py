@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import Touch, VisitContext
+from leadpulse.store.activity import touch_from
 from leadpulse.store.dialect import execute
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import visitors
@@ -88,4 +89,4 @@ def touches_of(conn: Connection, visitor_id: int) -> list[Touch]:
     ).first()
     if row is None:
         return []
-    return [Touch(**t) for t in (row.first_touch, row.last_touch) if t]
+    return [t for t in (touch_from(row.first_touch), touch_from(row.last_touch)) if t]
