@@ -26,6 +26,7 @@ from leadpulse.core.errors import Conflict, NotFound, Unauthorized
 from leadpulse.core.keys import hash_key, new_secret_key, new_write_key
 from leadpulse.core.settings import Settings
 from leadpulse.core.types import Contact, EventRecord, Site, Touch, VisitContext
+from leadpulse.engage import Kind
 from leadpulse.enrich import (
     GeoLookup,
     check_email,
@@ -35,8 +36,10 @@ from leadpulse.enrich import (
     truncate_ip,
 )
 from leadpulse.enrich.quality import contact_quality
+from leadpulse.pipeline.engage import EngageStep
 from leadpulse.pipeline.scoring import ScoringStep, replay_subject
 from leadpulse.scoring import Score, Scorer
+from leadpulse.store import engage as engage_store
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import rescores as rescore_store
@@ -62,6 +65,7 @@ class CollectResult:
     visitor: int
     lead: int | None
     scores: dict[str, Score]
+    decisions: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,10 @@ class UpsertResult:
     lead: int
     created: bool
     merged: tuple[int, ...]
+
+
+_Stored = tuple[str, VisitorRef, int, dict[str, Score], list[dict[str, Any]]]
+"""What the collect unit gives back per visitor: id, ref, accepted, scores, decisions."""
 
 
 class _LRU(OrderedDict[tuple[int, str], VisitorRef]):
@@ -104,6 +112,7 @@ class Pipeline:
         self._visitors = _LRU(100_000)
         self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
         self.scoring = ScoringStep(engine)
+        self.engage = EngageStep(engine)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Start the writer; the server passes its event loop (see store.writer)."""
@@ -231,31 +240,37 @@ class Pipeline:
             groups.setdefault(anon, []).append(self._record(site, event, received_at))
         cached = {anon: self._visitors.get((site.id, anon)) for anon in groups}
         scorer = self.scoring.refresh()
+        self.engage.refresh()
 
-        def unit(conn: Connection) -> list[tuple[str, VisitorRef, int, dict[str, Score]]]:
+        def unit(conn: Connection) -> list[_Stored]:
             out = []
             for anon, recs in groups.items():
                 ref, new = _store_events(conn, site, anon, cached[anon], ctx, recs, received_at)
                 scores: dict[str, Score] = {}
+                decisions: list[dict[str, Any]] = []
                 if new and not ref.is_bot:
                     scores = self.scoring.on_events(
                         conn, scorer, ref.lead_id, ref.id, site.key, ctx, new, received_at
                     )
-                out.append((anon, ref, len(new), scores))
+                    decisions = self.engage.on_events(
+                        conn, site, (ref.id, ref.lead_id, anon), ctx, new, scores, received_at
+                    )
+                out.append((anon, ref, len(new), scores, decisions))
             return out
 
         stored = await self.writer.run(unit)
         accepted = 0
-        for anon, ref, n, _ in stored:
+        for anon, ref, n, _, _ in stored:
             self._visitors.put((site.id, anon), ref)
             accepted += n
-        _, first, _, scores = stored[0]
+        _, first, _, scores, decisions = stored[0]
         return CollectResult(
             accepted=accepted,
             duplicates=len(batch.events) - accepted,
             visitor=first.id,
             lead=first.lead_id,
             scores=scores,
+            decisions=decisions,
         )
 
     # -- identity --------------------------------------------------------------------------
@@ -385,6 +400,23 @@ class Pipeline:
         at = clock.now_ms()
         n = self.writer.run_sync(lambda conn: score_store.delete_model(conn, key, at))
         self.scoring.refresh(force=True)
+        return n
+
+    # -- offers and personalisations ----------------------------------------------------------
+
+    def save_definition(self, kind: Kind, key: str, source: str) -> int:
+        """Store a new version of an offer or personalisation (already validated)."""
+        at = clock.now_ms()
+        version = self.writer.run_sync(
+            lambda conn: engage_store.publish(conn, kind, key, source, at)
+        )
+        self.engage.refresh(force=True)
+        return version
+
+    def delete_definition(self, kind: Kind, key: str) -> int:
+        at = clock.now_ms()
+        n = self.writer.run_sync(lambda conn: engage_store.delete(conn, kind, key, at))
+        self.engage.refresh(force=True)
         return n
 
     def rescore(

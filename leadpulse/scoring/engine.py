@@ -21,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from leadpulse.scoring.conditions import compare, fields_match, lookup
+from leadpulse.core.compare import lookup
+from leadpulse.scoring.conditions import compare, fields_match
 from leadpulse.scoring.model import (
     AllCond,
     AnyCond,

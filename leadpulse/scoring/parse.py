@@ -7,16 +7,87 @@ of silently turning a rule off. The format is documented in docs/scoring.md.
 
 from __future__ import annotations
 
-import difflib
-import math
 import pathlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar, get_args
 
-import yaml
-
-from leadpulse.core.errors import InvalidInput
+from leadpulse.core.document import (
+    DocumentError,
+    load_yaml,
+)
+from leadpulse.core.document import (
+    Invalid as _Invalid,
+)
+from leadpulse.core.document import (
+    at as _at,
+)
+from leadpulse.core.document import (
+    at_least_zero as _at_least_zero,
+)
+from leadpulse.core.document import (
+    check_keys as _check_keys,
+)
+from leadpulse.core.document import (
+    choice as _choice,
+)
+from leadpulse.core.document import (
+    describe as _describe,
+)
+from leadpulse.core.document import (
+    flag as _flag,
+)
+from leadpulse.core.document import (
+    glob as _glob,
+)
+from leadpulse.core.document import (
+    guess as _guess,
+)
+from leadpulse.core.document import (
+    item as _item,
+)
+from leadpulse.core.document import (
+    key as _key,
+)
+from leadpulse.core.document import (
+    list_of as _list,
+)
+from leadpulse.core.document import (
+    mapping as _mapping,
+)
+from leadpulse.core.document import (
+    name as _name,
+)
+from leadpulse.core.document import (
+    number as _number,
+)
+from leadpulse.core.document import (
+    optional as _optional,
+)
+from leadpulse.core.document import (
+    pair as _pair,
+)
+from leadpulse.core.document import (
+    positive as _positive,
+)
+from leadpulse.core.document import (
+    required as _required,
+)
+from leadpulse.core.document import (
+    scalar as _scalar,
+)
+from leadpulse.core.document import (
+    scalars as _scalars,
+)
+from leadpulse.core.document import (
+    show as _show,
+)
+from leadpulse.core.document import (
+    string as _string,
+)
+from leadpulse.core.document import (
+    times as _times,
+)
 from leadpulse.scoring.model import (
     METRICS,
     OPERATORS,
@@ -61,37 +132,11 @@ _BOUNDS = ("gt", "gte", "lt", "lte")
 _LIFETIME_ONLY = ("sessions", "days_since_last_seen")
 _OPERATOR_NAMES: tuple[Operator, ...] = get_args(Operator)
 
-_SPELLINGS = {
-    ">": "gt", ">=": "gte", "=>": "gte", "gt=": "gte",
-    "<": "lt", "<=": "lte", "=<": "lte", "lt=": "lte",
-    "=": "eq", "==": "eq", "!=": "ne", "<>": "ne",
-}  # fmt: skip
-"""Comparison spellings from other languages, which difflib cannot relate to our names."""
 
-
-class ModelError(InvalidInput):
+class ModelError(DocumentError):
     """A model is not valid: `message` is `{source}: {path}: {reason}`, `field` the path."""
 
     code = "invalid_model"
-
-
-class _Invalid(Exception):
-    """A problem at `path`; `parse_model` adds the source and turns it into a `ModelError`.
-
-    `shown` is the path as printed: the same, plus the rule key once the rule is known.
-    """
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(reason)
-        self.path = path
-        self.reason = reason
-        self.shown = path
-
-    def in_rule(self, prefix: str, key: str) -> _Invalid:
-        """Name the rule: `rules[3].when` is shown as `rules[3] (active_40s).when`."""
-        if self.path.startswith(prefix):
-            self.shown = f"{prefix} ({key}){self.path[len(prefix) :]}"
-        return self
 
 
 # -- public API -----------------------------------------------------------------------------
@@ -102,7 +147,7 @@ def parse_model(source_text: str | bytes | dict[str, Any], source: str = "model"
     # not `isinstance(source_text, dict)`: a decoded JSON body may be a list, reported below
     data: Any = source_text
     if isinstance(source_text, str | bytes):
-        data = _load_yaml(source_text, source)
+        data = load_yaml(source_text, source, ModelError)
     try:
         return _model(data)
     except _Invalid as err:
@@ -121,18 +166,6 @@ def load_model_file(path: str | pathlib.Path) -> Model:
     except OSError as err:
         raise ModelError(f"{file}: cannot read ({err.strerror or err})") from None
     return parse_model(text, file.name)
-
-
-def _load_yaml(text: str | bytes, source: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = err.problem or err.context or "syntax error"
-        raise ModelError(f"{source}: {where}invalid YAML: {problem}") from err
-    except yaml.YAMLError as err:
-        raise ModelError(f"{source}: invalid YAML: {' '.join(str(err).split())}") from err
 
 
 # -- the model ------------------------------------------------------------------------------
@@ -431,102 +464,6 @@ _CONDITIONS: dict[str, Callable[[dict[str, Any], str], Condition]] = {
 # -- values ---------------------------------------------------------------------------------
 
 
-def _mapping(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _Invalid(path, f"must be a mapping, got {_describe(value)}")
-    for key in value:
-        if not isinstance(key, str):
-            raise _Invalid(_at(path, str(key)), f"key {key!r} must be a string (quote it)")
-    return dict(value)
-
-
-def _list(value: Any, path: str, of: str) -> list[Any]:
-    if not isinstance(value, list) or not value:
-        raise _Invalid(path, f"must be a non-empty list of {of}, got {_describe(value)}")
-    return value
-
-
-def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise _Invalid(_at(path, key), _unknown(key, allowed, "key"))
-
-
-def _required(data: Mapping[str, Any], key: str, path: str) -> Any:
-    if key not in data:
-        raise _Invalid(_at(path, key), "is required")
-    return data[key]
-
-
-def _optional(
-    data: Mapping[str, Any], key: str, path: str, parse: Callable[[Any, str], _T]
-) -> _T | None:
-    return parse(data[key], _at(path, key)) if key in data else None
-
-
-def _choice(value: Any, choices: Sequence[_C], path: str, noun: str) -> _C:
-    for choice in choices:
-        if value == choice:
-            return choice
-    if isinstance(value, str):
-        raise _Invalid(path, _unknown(value, choices, noun))
-    raise _Invalid(path, f"must be one of: {', '.join(choices)}; got {_describe(value)}")
-
-
-def _key(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not _KEY.fullmatch(value):
-        raise _Invalid(
-            path,
-            f"{_describe(value)} is not a valid key: use 1-64 lowercase letters, digits, '_' "
-            "or '-', starting with a letter or digit",
-        )
-    return value
-
-
-def _name(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid(path, f"must be a non-empty string, got {_describe(value)}")
-    return value
-
-
-def _string(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(path, f"must be a string, got {_describe(value)}")
-    return value
-
-
-def _number(value: Any, path: str) -> float:
-    """An int or a finite float; `true` is not 1 here, and a string is never a number."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
-        if math.isfinite(number):
-            return number
-    raise _Invalid(path, f"must be a number, got {_describe(value)}")
-
-
-def _positive(value: Any, path: str) -> float:
-    number = _number(value, path)
-    if number <= 0:
-        raise _Invalid(path, f"must be greater than 0, got {_show(number)}")
-    return number
-
-
-def _at_least_zero(value: Any, path: str) -> float:
-    number = _number(value, path)
-    if number < 0:
-        raise _Invalid(path, f"must be 0 or more, got {_show(number)}")
-    return number
-
-
-def _times(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid(path, f"must be a whole number of at least 1, got {_describe(value)}")
-    return value
-
-
 # -- operators and operands -----------------------------------------------------------------
 
 
@@ -534,39 +471,6 @@ def _compare(op: str, operand: Any, path: str) -> Compare:
     """`op` checked against the operators, `operand` against what `op` needs."""
     operator = _choice(op, _OPERATOR_NAMES, path, "operator")
     return Compare(operator, _OPERANDS[operator](operand, path))
-
-
-def _scalar(value: Any, path: str) -> str | int | float | bool:
-    if isinstance(value, str | bool | int) or (isinstance(value, float) and math.isfinite(value)):
-        return value
-    hint = " (to test for a missing value use exists: false)" if value is None else ""
-    raise _Invalid(path, f"must be a string, number or boolean, got {_describe(value)}{hint}")
-
-
-def _scalars(value: Any, path: str) -> tuple[str | int | float | bool, ...]:
-    items = _list(value, path, "values")
-    return tuple(_scalar(item, _item(path, i)) for i, item in enumerate(items))
-
-
-def _pair(value: Any, path: str) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise _Invalid(path, f"must be a list of two numbers [low, high], got {_describe(value)}")
-    low, high = (_number(item, _item(path, i)) for i, item in enumerate(value))
-    if low > high:
-        raise _Invalid(path, f"low ({_show(low)}) must not be above high ({_show(high)})")
-    return low, high
-
-
-def _glob(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(path, f"must be a glob pattern such as '*/pricing*', got {_describe(value)}")
-    return value
-
-
-def _flag(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid(path, f"must be true or false, got {_describe(value)}")
-    return value
 
 
 _OPERANDS: dict[str, Callable[[Any, str], Any]] = {
@@ -583,53 +487,3 @@ _OPERANDS: dict[str, Callable[[Any, str], Any]] = {
     "matches": _glob,
     "exists": _flag,
 }
-
-
-# -- messages -------------------------------------------------------------------------------
-
-
-def _at(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _item(path: str, index: int) -> str:
-    return f"{path}[{index}]"
-
-
-def _guess(word: str, allowed: Sequence[str]) -> str | None:
-    spelled = _SPELLINGS.get(word.strip().lower())
-    if spelled is not None and spelled in allowed:
-        return spelled
-    found = difflib.get_close_matches(word.lower(), allowed, n=1)
-    return found[0] if found else None
-
-
-def _unknown(word: str, allowed: Sequence[str], noun: str) -> str:
-    """`unknown metric 'page_veiws' (did you mean 'pages_viewed'?)`; an operator is named so."""
-    guess = _guess(word, allowed)
-    if guess is None:
-        return f"unknown {noun} {word!r} (expected one of: {', '.join(allowed)})"
-    if guess in OPERATORS:
-        noun = "operator"
-    return f"unknown {noun} {word!r} (did you mean {guess!r}?)"
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        count = len(value)
-        return f"a list of {count} item{'' if count == 1 else 's'}" if value else "an empty list"
-    if isinstance(value, Mapping):
-        return "a mapping" if value else "an empty mapping"
-    return f"a {type(value).__name__}"
-
-
-def _show(number: float) -> str:
-    return str(int(number)) if number.is_integer() else repr(number)

@@ -11,6 +11,7 @@ from leadpulse.store.dialect import insert_ignore
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import (
     events,
+    exposures,
     lead_identities,
     lead_merges,
     leads,
@@ -160,6 +161,7 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(score_states).where(score_states.c.lead_id.in_(ids)))
     conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
+    conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.lead_id.in_(ids)))
     conn.execute(sa.delete(visitors).where(visitors.c.lead_id.in_(ids)))

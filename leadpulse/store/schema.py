@@ -211,3 +211,34 @@ rescore_runs = sa.Table(
     sa.Column("started_at", Ms, nullable=False),
     sa.Column("finished_at", Ms),
 )
+
+engage_definitions = sa.Table(
+    "engage_definitions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("deleted_at", Ms),
+    sa.UniqueConstraint("kind", "key", "version"),
+)
+
+exposures = sa.Table(
+    "exposures",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("visitor_id", Id, sa.ForeignKey("visitors.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("group", sa.String(16), nullable=False),
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Column("first_at", Ms, nullable=False),
+    sa.Column("viewed_at", Ms, nullable=False),
+    sa.Column("viewed_session", sa.String(128)),
+    sa.Column("closed_at", Ms),
+    sa.Column("submitted_at", Ms),
+    sa.UniqueConstraint("visitor_id", "kind", "key"),
+    sa.Index(None, "kind", "key", "group"),
+)

@@ -13,6 +13,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from leadpulse.store import documents
 from leadpulse.store.dialect import execute
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import score_ledger, score_states, scoring_models
@@ -44,54 +45,20 @@ class LedgerEntry(Protocol):
 
 def active_models(conn: Connection) -> list[tuple[str, int, str]]:
     """(key, version, source) of the newest version of every model not deleted."""
-    latest = (
-        sa.select(scoring_models.c.key, sa.func.max(scoring_models.c.version).label("version"))
-        .group_by(scoring_models.c.key)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(scoring_models.c.key, scoring_models.c.version, scoring_models.c.source)
-        .join(
-            latest,
-            sa.and_(
-                scoring_models.c.key == latest.c.key, scoring_models.c.version == latest.c.version
-            ),
-        )
-        .where(scoring_models.c.deleted_at.is_(None))
-        .order_by(scoring_models.c.id)
-    )
-    return [(r.key, r.version, r.source) for r in rows]
+    return documents.active(conn, scoring_models, {})
 
 
 def model_history(conn: Connection, key: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(
-            scoring_models.c.version, scoring_models.c.created_at, scoring_models.c.deleted_at
-        )
-        .where(scoring_models.c.key == key)
-        .order_by(scoring_models.c.version)
-    )
-    return [as_dict(r) for r in rows]
+    return documents.history(conn, scoring_models, {}, key)
 
 
 def publish_model(conn: Connection, key: str, source: str, at: int) -> int:
     """Store a new version of a model; returns its number."""
-    current = conn.execute(
-        sa.select(sa.func.max(scoring_models.c.version)).where(scoring_models.c.key == key)
-    ).scalar()
-    version = int(current or 0) + 1
-    conn.execute(
-        sa.insert(scoring_models).values(key=key, version=version, source=source, created_at=at)
-    )
-    return version
+    return documents.publish(conn, scoring_models, {}, key, source, at)
 
 
 def delete_model(conn: Connection, key: str, at: int) -> int:
-    return conn.execute(
-        sa.update(scoring_models)
-        .where(scoring_models.c.key == key, scoring_models.c.deleted_at.is_(None))
-        .values(deleted_at=at)
-    ).rowcount
+    return documents.delete(conn, scoring_models, {}, key, at)
 
 
 # -- state -----------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ from leadpulse import __version__
 from leadpulse.core.errors import LeadpulseError
 from leadpulse.core.settings import Settings
 from leadpulse.core.settings import load as load_settings
+from leadpulse.engage import KINDS
 from leadpulse.pipeline import Pipeline
 from leadpulse.store.engine import create_engine
+from leadpulse.web import assets
+from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
 from leadpulse.web.api import models as models_api
 from leadpulse.web.api import scores as scores_api
@@ -73,6 +76,8 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     api.include_router(sites_api.router(pipeline), dependencies=auth)
     api.include_router(models_api.router(pipeline), dependencies=auth)
     api.include_router(scores_api.router(pipeline), dependencies=auth)
+    for kind in KINDS:
+        api.include_router(engage_api.router(pipeline, kind), dependencies=auth)
     return api
 
 
@@ -96,6 +101,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     routes = [
         Route("/health", health),
+        *assets.routes(),
         Mount("/", app=build_api(pipeline)),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS)

@@ -120,7 +120,7 @@ class Collector:
                 "visitor": result.visitor,
                 "lead": result.lead,
                 "scores": {key: score.to_dict() for key, score in result.scores.items()},
-                "decisions": [],
+                "decisions": result.decisions,
             },
             headers=self._cors(request, site),
         )

@@ -13,7 +13,8 @@ from leadpulse.scoring.model import Model
 from leadpulse.scoring.parse import parse_model
 from leadpulse.store import scores as score_store
 
-_BODY = {
+BODY = {
+    # a document (YAML or JSON) as the request body
     "requestBody": {
         "required": True,
         "content": {
@@ -37,10 +38,16 @@ def summary(model: Model, version: int) -> dict[str, Any]:
     }
 
 
-async def _parsed(request: Request, source: str) -> tuple[Model, str]:
+async def read_body(request: Request, what: str) -> str:
+    """The request body as text; an empty one is an error that says what to send."""
     body = (await request.body()).decode("utf-8", errors="replace")
     if not body.strip():
-        raise InvalidInput("send the model file (YAML or JSON) as the request body", field="body")
+        raise InvalidInput(f"send {what} as the request body", field="body")
+    return body
+
+
+async def _parsed(request: Request, source: str) -> tuple[Model, str]:
+    body = await read_body(request, "the model file (YAML or JSON)")
     return parse_model(body, source), body
 
 
@@ -54,7 +61,7 @@ def router(pipeline: Pipeline) -> APIRouter:
     def list_models() -> dict[str, Any]:
         return {"items": [summary(m, v) for m, v in published().values()]}
 
-    @r.post("/validate", openapi_extra=_BODY)
+    @r.post("/validate", openapi_extra=BODY)
     async def validate(request: Request) -> dict[str, Any]:
         """Check a model file without publishing it; errors name the rule and the path."""
         model, _ = await _parsed(request, "model")
@@ -72,7 +79,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         source = next(src for k, _, src in rows if k == key)
         return {**summary(model, version), "source": source, "history": history}
 
-    @r.put("/{key}", openapi_extra=_BODY)
+    @r.put("/{key}", openapi_extra=BODY)
     async def put_model(key: str, request: Request) -> dict[str, Any]:
         """Publish a new version (YAML or JSON body). Scores of past events change only after
         a rescore (`POST /v1/models/{key}/rescore`)."""

@@ -1,0 +1,172 @@
+"""Offers and personalisation inside the collect transaction: record what the tracker reports
+seeing, then decide what this visitor's page should do now (the answer's `decisions`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Connection, Engine
+
+from leadpulse.core.errors import LeadpulseError
+from leadpulse.core.types import EventRecord, Site, VisitContext
+from leadpulse.engage import KINDS, Definition, Kind, Seen, decide, parse_definition
+from leadpulse.scoring import Score
+from leadpulse.store import engage as engage_store
+from leadpulse.store import leads as lead_store
+from leadpulse.store import visitors as visitor_store
+from leadpulse.store.engage import Exposure
+
+log = logging.getLogger(__name__)
+
+_RELOAD_SECONDS = 2.0
+"""How often a server looks for definitions saved by another process (the CLI, the demo)."""
+
+REPORTS = {
+    "offer_view": ("offer", "view"),
+    "offer_close": ("offer", "close"),
+    "offer_submit": ("offer", "submit"),
+    "personalization_view": ("personalization", "view"),
+}
+"""Event types the tracker sends about offers and personalisations: (kind, action)."""
+
+
+class EngageStep:
+    """The saved offers and personalisations of this process, by site."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.monotonic) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._loaded_at = -_RELOAD_SECONDS
+        self._signature: tuple[tuple[str, str, int], ...] = ()
+        self._all: list[Definition] = []
+        self._by_site: dict[str, list[Definition]] = {}
+
+    def refresh(self, force: bool = False) -> None:
+        now = self._clock()
+        if not (force or now - self._loaded_at >= _RELOAD_SECONDS):
+            return
+        self._loaded_at = now
+        with self._engine.connect() as conn:
+            rows = [(kind, *row) for kind in KINDS for row in engage_store.active(conn, kind)]
+        signature = tuple((kind, key, version) for kind, key, version, _ in rows)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        self._all = _readable(rows)
+        self._by_site = {}
+
+    def for_site(self, site_key: str) -> list[Definition]:
+        found = self._by_site.get(site_key)
+        if found is None:
+            found = [d for d in self._all if d.site in (None, site_key)]
+            self._by_site[site_key] = found
+        return found
+
+    # -- inside the collect unit ----------------------------------------------------------
+
+    def on_events(
+        self,
+        conn: Connection,
+        site: Site,
+        visitor: tuple[int, int | None, str],
+        ctx: VisitContext,
+        records: list[EventRecord],
+        scores: Mapping[str, Score],
+        now: int,
+    ) -> list[dict[str, Any]]:
+        """Record the tracker's reports among `records`; return the decisions.
+
+        `visitor` is (visitor id, lead id, anonymous id).
+        """
+        visitor_id, lead_id, anonymous_id = visitor
+        reported = [e for e in map(_exposure, records) if e is not None]
+        if reported:
+            engage_store.record(conn, visitor_id, reported)
+        definitions = self.for_site(site.key)
+        if not definitions:
+            return []
+        view = _view(conn, visitor_id, lead_id, ctx, records, scores)
+        seen = {
+            key: Seen(
+                row["viewed_at"], row["viewed_session"], row["closed_at"], row["submitted_at"]
+            )
+            for key, row in engage_store.offers_seen(conn, visitor_id).items()
+        }
+        session = records[-1].session_id
+        return decide(definitions, view, seen, anonymous_id, session, now)
+
+
+def _exposure(record: EventRecord) -> Exposure | None:
+    report = REPORTS.get(record.type)
+    if report is None:
+        return None
+    kind, action = report
+    key = record.properties.get(kind)
+    if not isinstance(key, str) or not key:
+        return None
+    group = record.properties.get("group")
+    group = group if group in ("treatment", "holdout") else "treatment"
+    return Exposure(kind, key, action, group, record.session_id, record.ts)
+
+
+def _view(
+    conn: Connection,
+    visitor_id: int,
+    lead_id: int | None,
+    ctx: VisitContext,
+    records: list[EventRecord],
+    scores: Mapping[str, Score],
+) -> dict[str, Any]:
+    """The values conditions and templates see: this visit, the lead's traits, the scores."""
+    touch = next((r.touch for r in reversed(records) if r.touch is not None), None)
+    if touch is None:
+        touches = visitor_store.touches_of(conn, visitor_id)
+        touch = touches[-1] if touches else None
+    page = next((r.url for r in reversed(records) if r.type == "page_view" and r.url), None)
+    page = page or next((r.url for r in reversed(records) if r.url), None)
+    traits: dict[str, Any] = {}
+    if lead_id is not None:
+        lead = lead_store.get_lead(conn, lead_id)
+        traits = dict(lead["traits"]) if lead else {}
+    view: dict[str, Any] = {
+        "country": ctx.country,
+        "region": ctx.region,
+        "city": ctx.city,
+        "browser": ctx.browser,
+        "os": ctx.os,
+        "device": ctx.device,
+        "language": ctx.language,
+        "page": page,
+        "path": urlsplit(page).path if page else None,
+        "known": lead_id is not None,
+        "traits": traits,
+        "score": {k: s.total for k, s in scores.items()},
+        "band": {k: s.band for k, s in scores.items()},
+        "stage": {k: s.stage for k, s in scores.items()},
+    }
+    if touch is not None:
+        view.update(
+            channel=touch.channel, source=touch.source, medium=touch.medium,
+            campaign=touch.campaign, keyword=touch.keyword, landing_page=touch.landing_page,
+            referrer_host=touch.referrer_host,
+        )  # fmt: skip
+    return view
+
+
+def _readable(rows: Sequence[tuple[str, str, int, str]]) -> list[Definition]:
+    """Parse the stored definitions; one that no longer parses is logged and left out."""
+    out: list[Definition] = []
+    for kind, key, version, source in rows:
+        try:
+            out.append(parse_definition(_kind(kind), source, f"{kind} {key}@{version}"))
+        except LeadpulseError as err:
+            log.error("skipping %s %s@%s: %s", kind, key, version, err.message)
+    return out
+
+
+def _kind(value: str) -> Kind:
+    return "offer" if value == "offer" else "personalization"
