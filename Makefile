@@ -19,9 +19,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-## run: install, migrate and start Leadpulse on the SQLite file ./leadpulse.db
+## run: install, migrate and start Leadpulse on the SQLite file ./leadpulse.db;
+## the first time (no leadpulse.db yet) it sets up the demo shop with simulated visitors
 run: $(VENV)/.installed
-	$(BIN)/leadpulse serve --host $(HOST) --port $(PORT)
+	@if [ -f leadpulse.db ]; then \
+	  $(BIN)/leadpulse serve --host $(HOST) --port $(PORT); \
+	else \
+	  $(BIN)/leadpulse demo --host $(HOST) --port $(PORT); \
+	fi
 
 ## test: lint, type-check, check the import contracts, run the whole test suite
 test: $(VENV)/.installed-dev lint typecheck

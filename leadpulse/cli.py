@@ -1,4 +1,5 @@
-"""The `leadpulse` command line: serve, migrate, sites, keys, import and export.
+"""The `leadpulse` command line: serve, demo, migrate, sites, keys, models, offers,
+personalisations, import, export and scoring files.
 
 Errors are one readable line on stderr and a non-zero exit, never a traceback.
 """
@@ -23,9 +24,11 @@ from leadpulse.collect.csvfile import Row, RowError, open_csv, read_rows
 from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput, LeadpulseError
 from leadpulse.core.settings import Settings, load
+from leadpulse.engage import Definition, Kind, parse_definition
 from leadpulse.pipeline import Pipeline
 from leadpulse.pipeline.offline import score_csv
 from leadpulse.scoring.parse import load_model_file
+from leadpulse.store import engage as engage_store
 from leadpulse.store import migrate as migrations
 from leadpulse.store import sites as site_store
 from leadpulse.store.engine import create_engine
@@ -380,6 +383,92 @@ def score_file(
         if output:
             target.close()
     err.print(f"scored {rows} rows with {model.key!r}")
+
+
+def _definition_commands(kind: Kind, noun: str) -> typer.Typer:
+    """`leadpulse offer …` and `leadpulse personalization …`: validate, apply, list, delete."""
+    group = typer.Typer(help=f"{noun.capitalize()}s (YAML or JSON files).", no_args_is_help=True)
+
+    def load_file(file: Path) -> tuple[Definition, str]:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"{file}: cannot read ({exc.strerror or exc})") from None
+        return parse_definition(kind, text, file.name), text
+
+    @group.command("validate")
+    def validate(file: Annotated[Path, typer.Argument(help="A YAML or JSON file.")]) -> None:
+        """Check a file; errors name the file and the path inside it."""
+        item, _ = load_file(file)
+        out.print(f"{file.name}: {noun} {item.key!r} is valid")
+
+    @group.command("apply")
+    def apply(file: Annotated[Path, typer.Argument(help="A YAML or JSON file.")]) -> None:
+        """Save a file as the next version; servers pick it up within two seconds."""
+        item, text = load_file(file)
+        with _pipeline() as pipeline:
+            if item.site is not None:
+                with pipeline.engine.connect() as conn:
+                    if site_store.site_by_key(conn, item.site) is None:
+                        raise InvalidInput(f"{file.name}: site: no site {item.site!r}")
+            version = pipeline.save_definition(kind, item.key, text)
+        out.print(f"saved {noun} {item.key!r} version {version}")
+
+    @group.command("list")
+    def list_all() -> None:
+        """The saved definitions."""
+        with _pipeline() as pipeline, pipeline.engine.connect() as conn:
+            rows = engage_store.active(conn, kind)
+        table = Table("key", "version", "site", "holdout %")
+        for key, version, source in rows:
+            item = parse_definition(kind, source, key)
+            table.add_row(key, str(version), item.site or "(all)", f"{item.holdout:g}")
+        out.print(table)
+
+    @group.command("delete")
+    def delete(key: Annotated[str, typer.Argument(help="The key to delete.")]) -> None:
+        """Stop using a definition (its history is kept)."""
+        with _pipeline() as pipeline:
+            if not pipeline.delete_definition(kind, key):
+                raise InvalidInput(f"no {noun} {key!r}")
+        out.print(f"deleted {noun} {key!r}")
+
+    return group
+
+
+app.add_typer(_definition_commands("offer", "offer"), name="offer")
+app.add_typer(_definition_commands("personalization", "personalisation"), name="personalization")
+
+
+@app.command()
+def demo(
+    visitors: Annotated[int, typer.Option(help="How many simulated visitors to send.")] = 80,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server afterwards.")
+    ] = True,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Set up the demo window shop (site, model, offers, personalisation), send simulated
+    visitors, print an admin key, then serve. Run again: the existing demo is kept."""
+    from leadpulse import demo as demo_shop
+
+    settings = _settings()
+    base = f"http://{host or settings.host}:{port or settings.port}"
+    with _pipeline() as pipeline:
+        site, created = demo_shop.seed(pipeline)
+        if created:
+            with err.status(f"sending {visitors} simulated visitors…"):
+                events = demo_shop.simulate(pipeline, site, visitors)
+            secret = pipeline.create_api_key("demo")
+            err.print(f"demo: {visitors} visitors, {events} events")
+            err.print(f"admin key (shown once): {secret}")
+            err.print(f"  curl -H 'Authorization: Bearer {secret}' '{base}/v1/leads?sort=-score'")
+        else:
+            err.print("demo: already set up (make a new one with a fresh database)")
+    err.print(f"demo shop: {base}/demo/   API docs: {base}/docs")
+    if serve_after:
+        serve(host=host, port=port, migrate=False)
 
 
 def main() -> None:

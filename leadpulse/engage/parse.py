@@ -14,6 +14,7 @@ from leadpulse.core import document as doc
 from leadpulse.core.document import DocumentError, Invalid
 from leadpulse.engage.model import (
     Change,
+    Check,
     Content,
     Definition,
     Field,
@@ -23,7 +24,6 @@ from leadpulse.engage.model import (
     Operand,
     Operator,
     Personalization,
-    Check,
     When,
 )
 

@@ -23,7 +23,7 @@ from leadpulse.core.settings import load as load_settings
 from leadpulse.engage import KINDS
 from leadpulse.pipeline import Pipeline
 from leadpulse.store.engine import create_engine
-from leadpulse.web import assets
+from leadpulse.web import assets, demo_site
 from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
 from leadpulse.web.api import models as models_api
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     routes = [
         Route("/health", health),
         *assets.routes(),
+        *demo_site.routes(pipeline),
         Mount("/", app=build_api(pipeline)),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS)

@@ -25,7 +25,7 @@ class StaticAsset:
         self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
         self.cache = f"public, max-age={max_age}"
 
-    async def __call__(self, request: Request) -> Response:
+    async def respond(self, request: Request) -> Response:
         headers = {"etag": self.etag, "cache-control": self.cache, "vary": "Accept-Encoding"}
         if request.headers.get("if-none-match") == self.etag:
             return Response(status_code=304, headers=headers)
@@ -37,4 +37,4 @@ class StaticAsset:
 
 def routes() -> list[Route]:
     tracker = StaticAsset("t.js", "text/javascript; charset=utf-8")
-    return [Route("/t.js", tracker, methods=["GET", "HEAD"])]
+    return [Route("/t.js", tracker.respond, methods=["GET", "HEAD"])]
