@@ -30,6 +30,7 @@ run: $(VENV)/.installed
 
 ## test: lint, type-check, check the import contracts, run the whole test suite
 test: $(VENV)/.installed-dev lint typecheck
+	scripts/install-chromium
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
@@ -44,6 +45,7 @@ typecheck: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/score.py
+	$(BIN)/python bench/engage.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,14 +8,20 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from leadpulse.core.settings import Settings
+from leadpulse.pipeline import Pipeline
+from leadpulse.store import migrate
+from leadpulse.store.engine import create_engine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -134,3 +140,23 @@ def run_wrk(port: int, *, batch: int, write_key: str, seconds: int, connections:
         raise SystemExit(f"could not read wrk's output:\n{out}")
     req, non2xx, errors, dur, p50, p99 = (int(g) for g in m.groups())
     return WrkResult(req, non2xx, errors, dur / 1e6, p50 / 1000, p99 / 1000)
+
+
+def collector_rate(setup: Callable[[Pipeline], None], seconds: int) -> WrkResult:
+    """The collector (`leadpulse serve`, SQLite) under wrk at batch 1, after `setup` has
+    prepared a fresh database (published models, offers …) through the pipeline."""
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='lp-bench-')}/bench.db"
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    pipeline = Pipeline(Settings(database_url=url), engine)
+    pipeline.start()
+    write_key = pipeline.add_site("Bench", []).write_key
+    setup(pipeline)
+    pipeline.stop()
+    engine.dispose()
+    port = free_port()
+    env = {"LEADPULSE_DATABASE_URL": url, "LEADPULSE_RATE_LIMIT_PER_MINUTE": "0",
+           "LEADPULSE_LOG_LEVEL": "warning"}  # fmt: skip
+    cmd = [sys.executable, "-m", "leadpulse", "serve", "--port", str(port)]
+    with server(cmd, port, env):
+        return run_wrk(port, batch=1, write_key=write_key, seconds=seconds, connections=32)

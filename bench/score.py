@@ -21,7 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import free_port, run_wrk, server
+from harness import collector_rate
 
 from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
@@ -84,28 +84,12 @@ def engine_rate(n: int) -> float:
 
 
 def collector_share(seconds: int) -> tuple[float, float]:
-    tmp = tempfile.mkdtemp(prefix="lp-bench-")
-    rates = []
-    for with_models in (False, True):
-        url = f"sqlite:///{tmp}/c{int(with_models)}.db"
-        engine = create_engine(url)
-        migrate.upgrade(engine)
-        pipeline = Pipeline(Settings(database_url=url), engine)
-        pipeline.start()
-        write_key = pipeline.add_site("Bench", []).write_key
-        if with_models:
-            for k in range(3):
-                pipeline.publish_model(f"m{k}", model_source(f"m{k}"))
-        pipeline.stop()
-        engine.dispose()
-        port = free_port()
-        env = {"LEADPULSE_DATABASE_URL": url, "LEADPULSE_RATE_LIMIT_PER_MINUTE": "0",
-               "LEADPULSE_LOG_LEVEL": "warning"}  # fmt: skip
-        cmd = [sys.executable, "-m", "leadpulse", "serve", "--port", str(port)]
-        with server(cmd, port, env):
-            r = run_wrk(port, batch=1, write_key=write_key, seconds=seconds, connections=32)
-        rates.append(r.rps)
-    return rates[0], rates[1]
+    def models(pipeline: Pipeline) -> None:
+        for k in range(3):
+            pipeline.publish_model(f"m{k}", model_source(f"m{k}"))
+
+    bare = collector_rate(lambda _pipeline: None, seconds)
+    return bare.rps, collector_rate(models, seconds).rps
 
 
 def rescore_rate(n: int) -> tuple[int, float]:

@@ -86,10 +86,10 @@ def seed(pipeline: Pipeline, host: str = HOST) -> tuple[Site, bool]:
         return existing, False
     site = pipeline.add_site("Okna Nova (demo)", ["localhost", "127.0.0.1"], key=SITE_KEY)
     for path in MODELS:
-        text = _example(path)
+        text = example(path)
         pipeline.publish_model(parse_model(text, path).key, text)
     for kind, path in DEFINITIONS:
-        text = _example(path)
+        text = example(path)
         pipeline.save_definition(kind, parse_definition(kind, text, path).key, text)
     return site, True
 
@@ -97,7 +97,7 @@ def seed(pipeline: Pipeline, host: str = HOST) -> tuple[Site, bool]:
 def simulate(pipeline: Pipeline, site: Site, visitors: int = 80, seed: int = 7) -> int:
     """Send `visitors` plausible visitors through the pipeline; returns the events sent."""
     rng = random.Random(seed)
-    callback = parse_definition("offer", _example("offers/callback.yaml"))
+    callback = parse_definition("offer", example("offers/callback.yaml"))
     assert isinstance(callback, Offer)
     now = clock.now_ms()
     sent = 0
@@ -199,5 +199,5 @@ def _batch(site: Site, anon: str, events: list[Event]) -> Batch:
     return Batch(write_key=site.write_key, anonymous_id=anon, events=events)
 
 
-def _example(path: str) -> str:
+def example(path: str) -> str:
     return resources.files("leadpulse").joinpath("examples", path).read_text(encoding="utf-8")

@@ -136,7 +136,10 @@ class Collector:
             ident = decode_identify(body, max_properties_bytes=self.settings.max_properties_bytes)
             site = await self._site(request, ident.write_key)
             if self._do_not_track(request):
-                return json_response({"visitor": None, "lead": None, "ignored": "do-not-track"})
+                return json_response(
+                    {"visitor": None, "lead": None, "ignored": "do-not-track"},
+                    headers=self._cors(request, site),
+                )
             ctx = self.pipeline.visit_context(
                 _user_agent(request, ident.context), ip, _language(request, ident.context)
             )

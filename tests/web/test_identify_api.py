@@ -134,3 +134,19 @@ def test_identify_refuses_bad_traits(client: TestClient, site: dict[str, str]) -
     )
     assert r.status_code == 400
     assert r.json()["error"]["field"] == "traits"
+
+
+def test_do_not_track_identify_is_ignored_and_readable_by_the_page(
+    client: TestClient, site: dict[str, str], engine: Engine
+) -> None:
+    """The browser must be able to read the answer (CORS), or a popup would report a failure."""
+    r = client.post(
+        "/v1/identify",
+        json={"write_key": site["write_key"], "anonymous_id": "a", "traits": {"email": "a@b.pl"}},
+        headers={"dnt": "1", "origin": "https://shop.example"},
+    )
+    assert r.status_code == 200
+    assert r.json()["ignored"] == "do-not-track"
+    assert r.headers["access-control-allow-origin"] == "https://shop.example"
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(leads)).scalar_one() == 0

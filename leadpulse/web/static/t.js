@@ -4,9 +4,9 @@
   const w = window, d = document, nav = navigator, html = d.documentElement;
   if (w.leadpulse && w.leadpulse.loaded) return; // included twice
 
-  // Nothing the tracker does may break the host page: every entry point goes through safe().
+  // Every entry point runs through safe(): the tracker must never break the page.
   const safe = (fn) => function () {
-    try { return fn.apply(this, arguments); } catch (e) { /* never surface to the page */ }
+    try { return fn.apply(this, arguments); } catch (e) { /* swallowed */ }
   };
   const now = () => Date.now();
   const on = (target, type, fn, opts) => target.addEventListener(type, safe(fn), opts || true);
@@ -20,38 +20,31 @@
   const ms = (v, dflt) => (+v > 0 ? +v : dflt);
   const FLUSH = ms(ds.flush, 5000), PING = ms(ds.ping, 15000), IDLE = ms(ds.idle, 30000);
   const SESSION_MS = 30 * 60 * 1000, MAX_BATCH = 100, MAX_QUEUE = 1000;
-  // These wait for the next batch; every other event (page views, custom events, offers, exit
-  // intent …) goes out at once, as the answer may carry new decisions for the page.
+  // Batched; any other event is sent at once, as its answer may bring new decisions.
   const BATCHED = new Set(['page_ping', 'scroll', 'mouse_activity', 'click', 'form_start', 'form_abandon', 'personalization_view']);
   const DNT = nav.doNotTrack === '1' || w.doNotTrack === '1' || nav.globalPrivacyControl === true;
 
-  // --- storage: localStorage, or memory when it is unavailable (private mode, blocked) ---
+  // Storage falls back to memory (private mode, blocked storage).
+  let ls = null;
+  try { ls = w.localStorage; ls.setItem('_lp_t', '1'); ls.removeItem('_lp_t'); } catch (e) { ls = null; }
   const mem = {};
-  const ls = (() => { try { const s = w.localStorage; s.setItem('_lp_t', '1'); s.removeItem('_lp_t'); return s; } catch (e) { return null; } })();
-  const get = (k) => { try { return ls ? ls.getItem(k) : mem[k] || null; } catch (e) { return mem[k] || null; } };
-  const set = (k, v) => { try { if (ls) { ls.setItem(k, v); return; } } catch (e) { /* full */ } mem[k] = v; };
-  const del = (k) => { try { if (ls) ls.removeItem(k); } catch (e) { /* ignore */ } delete mem[k]; };
+  const get = (k) => { try { return ls ? ls.getItem(k) : mem[k] || null; } catch (e) { return null; } };
+  const set = (k, v) => { try { if (ls) ls.setItem(k, v); else mem[k] = v; } catch (e) { /* full */ } };
+  const del = (k) => { try { if (ls) ls.removeItem(k); else delete mem[k]; } catch (e) { /* blocked */ } };
   const parse = (s) => { try { return JSON.parse(s); } catch (e) { return null; } };
 
-  const uuid = () => {
-    const c = w.crypto;
-    if (c && c.randomUUID) return c.randomUUID();
-    const b = new Uint8Array(16);
-    if (c && c.getRandomValues) c.getRandomValues(b);
-    else for (let i = 0; i < 16; i++) b[i] = Math.random() * 256;
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    const h = Array.from(b, (x) => (x + 256).toString(16).slice(1)).join('');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  };
+  // randomUUID needs a secure context; else a v4 UUID from random bytes.
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : '10000000-1000-4000-8000-100000000000'
+    .replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
 
-  // --- ids: the anonymous id lives in a cookie and in localStorage; each restores the other ---
+  // The anonymous id is kept in a cookie and in localStorage; each restores the other.
   const COOKIE = '_lp_id';
   const readCookie = () => { const m = d.cookie.match(/(?:^|;\s*)_lp_id=([^;]+)/); return m ? decodeURIComponent(m[1]) : null; };
   const writeCookie = (v, age) => {
     try {
       d.cookie = `${COOKIE}=${encodeURIComponent(v)}; max-age=${age}; path=/; SameSite=Lax` +
         (location.protocol === 'https:' ? '; Secure' : '');
-    } catch (e) { /* cookies blocked: localStorage or memory keeps the id */ }
+    } catch (e) { /* cookies blocked */ }
   };
   let anon = null;
   const loadIds = () => {
@@ -69,10 +62,9 @@
     return s.id;
   };
 
-  // --- the queue: this page's unsent events and identify calls, persisted per page ---
-  // Each page keeps its own key so two open tabs never send each other's events. A page
-  // marks its key "closed" when it goes away; the next page of the site adopts closed keys
-  // (and keys of crashed pages, untouched for 10 minutes) and sends them with their ids.
+  // Unsent events and identify calls, persisted under this page's own key (two tabs never
+  // send each other's). A page that leaves marks its key closed; the next page adopts closed
+  // keys, and keys untouched for 10 minutes (a crashed tab).
   const PREFIX = '_lp_q_', QKEY = PREFIX + uuid();
   let events = [], idents = [];
   const persist = (closed) => {
@@ -97,7 +89,6 @@
     return c;
   };
 
-  // --- state ---
   let enabled = false, pageSeen = false;
   let urgent = false, busy = null, retryTimer = 0, attempts = 0;
   let lastPath = '', lastHref = '', pageUrl = '', pageStart = 0, maxDepth = 0, depthMark = 0, exited = false;
@@ -116,17 +107,15 @@
     if (!BATCHED.has(type)) { urgent = true; flush(); }
   };
 
-  // --- transport ---
-  // The body is sent as text/plain (fetch's default for a string): the collector reads the body
-  // as JSON whatever its content type, and a "simple" request needs no CORS preflight.
-  const post = (path, payload) => {
-    const body = JSON.stringify(payload);
+  // A string body goes as text/plain: no CORS preflight, and the collector reads it as JSON.
+  const body = (extra) => Object.assign({ write_key: KEY, context: context() }, extra);
+  const post = (path, extra) => {
+    const text = JSON.stringify(body(extra));
     return fetch(HOST + path, {
-      method: 'POST', body, mode: 'cors', credentials: 'omit',
-      keepalive: body.length < 60000, // keepalive bodies are limited to 64 KB in total
+      method: 'POST', body: text, mode: 'cors', credentials: 'omit',
+      keepalive: text.length < 60000, // keepalive allows 64 KB
     });
   };
-  const warn = (res) => res.json().then((j) => console.warn('leadpulse:', (j.error && j.error.message) || res.status), () => {});
 
   const flush = () => {
     if (!enabled || busy || retryTimer || !KEY) return;
@@ -134,12 +123,12 @@
     if (idents.length) {
       sent = [idents[0]];
       path = '/v1/identify';
-      payload = { write_key: KEY, anonymous_id: sent[0].a, traits: sent[0].traits, context: context() };
+      payload = { anonymous_id: sent[0].a, traits: sent[0].traits };
     } else if (events.length) {
       sent = events.slice(0, MAX_BATCH);
       if (sent.length === events.length) urgent = false;
       path = '/v1/collect';
-      payload = { write_key: KEY, anonymous_id: anon, context: context(), events: sent };
+      payload = { anonymous_id: anon, events: sent };
     } else return;
     busy = new Set(sent.map((x) => x.id));
     const done = (ok) => {
@@ -161,8 +150,9 @@
       } else if (res.status >= 500 || res.status === 429) {
         done(false); retry();
       } else {
-        // Any other 4xx would fail forever: drop the batch and say why.
-        done(true); warn(res); unhide(); flush();
+        // Another 4xx would fail forever: drop the batch, say why.
+        done(true); unhide(); flush();
+        res.json().then((j) => console.warn('leadpulse:', j.error.message), () => {});
       }
     }), safe(() => { done(false); retry(); }));
   };
@@ -172,26 +162,20 @@
     retryTimer = setTimeout(safe(() => { retryTimer = 0; flush(); }), delay * (0.8 + Math.random() * 0.4));
   };
 
-  // The page is going away (or hidden, maybe for good): hand what is queued to sendBeacon,
-  // which outlives the page. What is in flight is left alone (its fetch has keepalive).
+  // Leaving (or hidden, maybe for good): sendBeacon outlives the page. What is in flight is
+  // left to its keepalive fetch.
   const beacon = () => {
     if (!enabled || !nav.sendBeacon) return;
-    const send = (path, payload) => nav.sendBeacon(HOST + path, new Blob([JSON.stringify(payload)], { type: 'text/plain' }));
-    for (const x of idents.slice()) {
-      if (busy && busy.has(x.id)) continue;
-      if (send('/v1/identify', { write_key: KEY, anonymous_id: x.a, traits: x.traits, context: context() })) idents = idents.filter((y) => y !== x);
-    }
-    const rest = events.filter((x) => !(busy && busy.has(x.id)));
-    for (let i = 0; i < rest.length; i += MAX_BATCH) {
-      const part = rest.slice(i, i + MAX_BATCH);
-      if (send('/v1/collect', { write_key: KEY, anonymous_id: anon, context: context(), events: part })) {
-        const ids = new Set(part.map((x) => x.id));
-        events = events.filter((x) => !ids.has(x.id));
-      }
+    const idle = (x) => !(busy && busy.has(x.id));
+    const send = (path, extra) => nav.sendBeacon(HOST + path, new Blob([JSON.stringify(body(extra))], { type: 'text/plain' }));
+    idents = idents.filter((x) => !idle(x) || !send('/v1/identify', { anonymous_id: x.a, traits: x.traits }));
+    const rest = events.filter(idle);
+    while (rest.length) {
+      const part = rest.splice(0, MAX_BATCH);
+      if (send('/v1/collect', { anonymous_id: anon, events: part })) events = events.filter((x) => !part.includes(x));
     }
   };
 
-  // --- page views (also single-page-app navigations) ---
   const pathOf = () => location.pathname + location.search;
   const page = (referrer) => {
     if (!enabled) return;
@@ -205,26 +189,24 @@
   const navigated = () => {
     const prev = lastHref;
     lastHref = location.href;
-    if (pathOf() === lastPath) return; // only the hash or the state changed
+    if (pathOf() === lastPath) return; // hash or state only
     page(prev);
-    if (lastDecisions.length) answer({ decisions: lastDecisions }); // personalise the new view at once
+    if (lastDecisions.length) answer({ decisions: lastDecisions });
   };
   const wrapHistory = (name) => {
     const orig = history[name];
     if (typeof orig !== 'function') return;
     history[name] = function () {
       const r = orig.apply(this, arguments);
-      // After the app's own code in this task (it often sets the title right after).
+      // Later in this task, once the app has set the new title.
       setTimeout(safe(navigated), 0);
       return r;
     };
   };
 
-  // --- engaged time and pointer activity ---
   let visible = d.visibilityState === 'visible', lastInput = -Infinity, lastAcc = now();
   let engaged = 0, dist = 0, lastX = null, lastY = 0, lastTick = now();
-  // Credit the time since the last accounting during which the tab was visible and the
-  // last input was at most IDLE ms old.
+  // Engaged: time while visible and within IDLE ms of the last input.
   const account = () => {
     const t = now();
     if (visible) engaged += Math.max(0, Math.min(t, lastInput + IDLE) - Math.max(lastAcc, lastInput));
@@ -239,7 +221,6 @@
     engaged = 0; dist = 0; lastTick = t;
   };
 
-  // --- scroll depth and exit intent ---
   const measureDepth = () => {
     const h = Math.max(html.scrollHeight, d.body ? d.body.scrollHeight : 0);
     if (!h) return;
@@ -253,7 +234,7 @@
     const mark = [100, 75, 50, 25].find((m) => maxDepth >= m) || 0;
     if (mark > depthMark) { depthMark = mark; record('scroll', { depth: Math.round(maxDepth) }); }
     if (touch) {
-      // A fast upward scroll after scrolling down is the touch screen's "leaving" gesture.
+      // On touch screens a fast scroll back up is the leaving gesture.
       const t = now(), y = w.scrollY;
       samples = samples.filter((s) => t - s.t <= 300).concat({ t, y });
       const peak = Math.max(...samples.map((s) => s.y));
@@ -268,24 +249,24 @@
     checkOffers();
   };
 
-  // --- clicks and forms (never the values typed into the site's fields) ---
+  // Clicks and forms: never the values typed into the site's fields.
   const CLICKABLE = 'a,button,input[type=submit],input[type=button],[role=button],[data-lp-track]';
   const onClick = (e) => {
     const t = e.target && e.target.closest && e.target.closest(CLICKABLE);
     if (!t) return;
     const p = { element: t.tagName.toLowerCase() };
-    if (t.tagName !== 'INPUT') { // an input's value is never read, not even a button's
+    if (t.tagName !== 'INPUT') { // not even a button's value
       const text = (t.innerText || t.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 80);
       if (text) p.text = text;
     }
-    if (typeof t.href === 'string' && t.href) p.href = t.href.slice(0, 2048); // not SVG links
+    if (typeof t.href === 'string' && t.href) p.href = t.href.slice(0, 2048);
     if (t.id) p.id = t.id;
     const track = t.getAttribute('data-lp-track');
     if (track) p.track = track;
     record('click', {}, p);
   };
   const formOf = (e) => { const t = e.target; return t && (t.form || (t.closest && t.closest('form'))) || null; };
-  // getAttribute: form.id and form.name may be shadowed by fields named "id" or "name".
+  // getAttribute: a field named "id" or "name" shadows form.id / form.name.
   const formName = (f) => f.getAttribute('id') || f.getAttribute('name') || f.getAttribute('action') || 'form';
   const onFormInput = (e) => {
     const f = formOf(e);
@@ -300,7 +281,6 @@
     record('form_submit', {}, { form: formName(f) });
   };
 
-  // --- leaving ---
   const onHidden = () => {
     account();
     visible = false;
@@ -312,18 +292,18 @@
     forms.forEach((state, f) => { if (state === 'started') record('form_abandon', {}, { form: formName(f) }); });
     forms.clear();
     onHidden();
-    persist(true); // closed: the next page of the site may send what is left
+    persist(true); // closed: for the next page
   };
   const onPageShow = (e) => {
     visible = d.visibilityState === 'visible';
     if (!e.persisted) return;
-    // Back from the back/forward cache: another page may have adopted our queue meanwhile.
+    // Back from the bfcache: another page may have adopted our queue.
     const q = parse(get(QKEY));
     events = (q && q.e) || []; idents = (q && q.i) || [];
     persist();
   };
 
-  // --- decisions: personalisation and offers ---
+  // Decisions: personalisation and offers.
   let lastDecisions = [];
   const answer = (body) => {
     const decisions = body && Array.isArray(body.decisions) ? body.decisions : [];
@@ -333,7 +313,6 @@
       offers = decisions.filter((x) => x && x.kind === 'offer' && x.key);
       checkOffers();
     });
-    // The page is shown again only once the personalisation is in place.
     const finish = () => { apply(); unhide(); };
     if (d.readyState === 'loading') on(d, 'DOMContentLoaded', finish, { once: true });
     else finish();
@@ -345,7 +324,7 @@
     if (treat) {
       for (const c of x.changes || []) {
         let els = [];
-        try { els = d.querySelectorAll(c.selector); } catch (e) { continue; } // bad selector
+        try { els = d.querySelectorAll(c.selector); } catch (e) { continue; }
         for (const n of els) {
           if (c.text != null) n.textContent = c.text;
           else if (c.html != null) n.innerHTML = c.html;
@@ -359,7 +338,7 @@
   const checkOffers = () => {
     clearTimeout(offerTimer);
     if (!enabled) return;
-    let next = Infinity; // ms until the nearest seconds_on_page condition holds
+    let next = Infinity;
     for (const o of offers) {
       if (shown[o.key]) continue;
       const t = o.trigger || {};
@@ -367,7 +346,7 @@
       if (wait > 0) { next = Math.min(next, wait); continue; }
       if ((t.exit_intent && !exited) || maxDepth < (+t.scroll_depth || 0)) continue;
       if (o.group !== 'holdout') {
-        if (popup || !d.body) continue; // one popup at a time; try again later
+        if (popup || !d.body) continue; // one at a time
         showOffer(o);
       }
       shown[o.key] = 1;
@@ -377,21 +356,20 @@
   };
 
   const CSS = `:host{all:initial}
-.bg{position:fixed;inset:0;background:rgba(15,23,42,.55)}
-.card{position:fixed;left:50%;top:50%;transform:translate(-50%,-50%);box-sizing:border-box;width:min(420px,calc(100vw - 24px));max-height:calc(100vh - 24px);overflow:auto;background:#fff;color:#0f172a;border-radius:14px;box-shadow:0 24px 60px rgba(15,23,42,.35);padding:28px 24px 20px;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:left}
-h2{margin:0 28px 8px 0;font-size:20px;line-height:1.3;font-weight:700}
-p{margin:0 0 16px;color:#334155}
-label{display:block;margin:0 0 12px;font-size:13px;font-weight:600;color:#334155}
-input{display:block;box-sizing:border-box;width:100%;margin-top:4px;padding:10px 12px;border:1px solid #cbd5e1;border-radius:8px;font:inherit;font-weight:400;color:inherit;background:#fff}
-input:focus{outline:2px solid #2563eb;outline-offset:1px;border-color:#2563eb}
-button{font:inherit;cursor:pointer}
-.go{width:100%;margin-top:4px;padding:11px;border:0;border-radius:8px;background:#2563eb;color:#fff;font-weight:600}
-.go:hover{background:#1d4ed8}.go:disabled{opacity:.6;cursor:default}
-.x{position:absolute;top:8px;right:10px;width:36px;height:36px;border:0;border-radius:50%;background:none;font-size:24px;line-height:1;color:#64748b}
-.x:hover{background:#f1f5f9}
-.no{display:block;margin:10px auto 0;border:0;background:none;color:#64748b;text-decoration:underline}
-.err{margin:0 0 10px;color:#b91c1c;font-size:13px}
-.ok{margin:8px 0;font-size:16px;color:#166534}`;
+.bg{position:fixed;inset:0;background:#0f172a8c}
+.card{position:fixed;left:50%;top:50%;transform:translate(-50%,-50%);box-sizing:border-box;width:min(420px,calc(100vw - 24px));max-height:calc(100vh - 24px);overflow:auto;background:#fff;color:#0f172a;border-radius:14px;box-shadow:0 24px 60px #0f172a59;padding:28px 24px 20px;font:15px/1.5 system-ui,sans-serif}
+h2{margin:0 28px 8px 0;font-size:20px;line-height:1.3}
+p,label{margin:0 0 14px;color:#334155}
+label{display:block;font-size:13px;font-weight:600}
+input{display:block;box-sizing:border-box;width:100%;margin-top:4px;padding:10px 12px;border:1px solid #cbd5e1;border-radius:8px;font:inherit;font-weight:400}
+input:focus{outline:2px solid #2563eb;border-color:#2563eb}
+button{font:inherit;cursor:pointer;border:0;background:none;color:#64748b}
+.go{width:100%;padding:11px;border-radius:8px;background:#2563eb;color:#fff;font-weight:600}
+.go:disabled{opacity:.6}
+.x{position:absolute;top:8px;right:10px;width:36px;height:36px;font-size:24px}
+.no{display:block;margin:10px auto 0;text-decoration:underline}
+.err{color:#b91c1c;font-size:13px}
+.ok{font-size:16px;color:#166534}`;
 
   const el = (tag, props, parent) => {
     const e = Object.assign(d.createElement(tag), props);
@@ -404,7 +382,7 @@ button{font:inherit;cursor:pointer}
     const host = el('div', { id: 'lp-offer' });
     host.setAttribute('data-lp-offer', o.key);
     host.style.cssText = 'position:fixed;inset:0;z-index:2147483647';
-    // Shadow DOM: the site's CSS cannot reach the popup, nor the popup's the site.
+    // In a shadow root, safe from the site's CSS.
     const root = host.attachShadow({ mode: 'open' });
     el('style', { textContent: CSS }, root);
     const bg = el('div', { className: 'bg' }, root);
@@ -421,7 +399,7 @@ button{font:inherit;cursor:pointer}
     for (const f of c.fields || []) {
       if (!f || !f.name) continue;
       const label = el('label', { textContent: f.label || f.name }, form);
-      inputs.push(el('input', { type: f.type || 'text', name: f.name, required: !!f.required, autocomplete: f.type === 'tel' ? 'tel' : f.type === 'email' ? 'email' : f.name === 'name' ? 'name' : 'on' }, label));
+      inputs.push(el('input', { type: f.type || 'text', name: f.name, required: !!f.required }, label));
     }
     const err = el('p', { className: 'err', hidden: true }, form);
     err.setAttribute('role', 'alert');
@@ -442,7 +420,6 @@ button{font:inherit;cursor:pointer}
     root.addEventListener('keydown', safe((e) => {
       if (e.key === 'Escape') { e.preventDefault(); close(true); }
       if (e.key === 'Tab') {
-        // Keep the focus inside the dialog.
         const f = Array.from(card.querySelectorAll('input,button')).filter((b) => !b.disabled);
         const first = f[0], last = f[f.length - 1], cur = root.activeElement;
         if (e.shiftKey ? cur === first : cur === last) { e.preventDefault(); (e.shiftKey ? last : first).focus(); }
@@ -454,9 +431,8 @@ button{font:inherit;cursor:pointer}
       for (const i of inputs) if (i.value !== '') traits[i.name] = i.value;
       go.disabled = true;
       err.hidden = true;
-      // The one place where typed values are sent: the visitor typed them into Leadpulse's own
-      // form to be contacted.
-      post('/v1/identify', { write_key: KEY, anonymous_id: anon, traits, context: context() })
+      // The only typed values ever sent: typed into our own popup, to be contacted.
+      post('/v1/identify', { anonymous_id: anon, traits })
         .then((res) => { if (!res.ok) throw res; })
         .then(safe(() => {
           done = true;
@@ -476,7 +452,6 @@ button{font:inherit;cursor:pointer}
     (inputs[0] || go).focus();
   };
 
-  // --- the public API ---
   const consent = (yes) => {
     if (DNT) return;
     if (yes) {
@@ -488,7 +463,7 @@ button{font:inherit;cursor:pointer}
       if (!pageSeen) page(d.referrer);
       flush();
     } else {
-      // Withdrawn: stop, drop what is unsent and forget the ids kept in this browser.
+      // Withdrawn: stop, drop the queue, forget the ids.
       enabled = false;
       events = []; idents = [];
       persist();
@@ -520,7 +495,7 @@ button{font:inherit;cursor:pointer}
   safe(() => {
     if (DNT || !KEY || !HOST) { unhide(); if (!KEY) console.warn('leadpulse: data-key is missing'); return; }
     if (ds.consent !== 'required') consent(true);
-    else unhide(); // nothing is asked for before consent, so nothing to wait for
+    else unhide(); // nothing to wait for
 
     for (const t of ['mousemove', 'keydown', 'touchstart', 'click']) on(d, t, input, { capture: true, passive: true });
     on(d, 'mousemove', (e) => {
