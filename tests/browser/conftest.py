@@ -57,8 +57,10 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One browser per test module: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and later suites (asyncio.run) must not find it there."""
     path = chromium_path()
     if path is None:
         pytest.skip(NO_CHROMIUM)
@@ -68,7 +70,7 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def user_agent(browser: Browser) -> str:
     """The browser's user agent without "Headless": Leadpulse files headless browsers as bots,
     whose events never make leads, and these tests play a person."""
