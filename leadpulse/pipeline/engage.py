@@ -128,10 +128,7 @@ def _view(
         touch = touches[-1] if touches else None
     page = next((r.url for r in reversed(records) if r.type == "page_view" and r.url), None)
     page = page or next((r.url for r in reversed(records) if r.url), None)
-    traits: dict[str, Any] = {}
-    if lead_id is not None:
-        lead = lead_store.get_lead(conn, lead_id)
-        traits = dict(lead["traits"]) if lead else {}
+    traits = lead_store.traits_of(conn, lead_id) if lead_id is not None else {}
     view: dict[str, Any] = {
         "country": ctx.country,
         "region": ctx.region,

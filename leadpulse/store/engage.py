@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store import documents
+from leadpulse.store.dialect import execute
 from leadpulse.store.schema import engage_definitions, exposures, outcomes, visitors
 
 
@@ -46,17 +47,19 @@ class Exposure:
 
 
 def offers_seen(conn: Connection, visitor_id: int) -> dict[str, dict[str, Any]]:
-    """The visitor's offer exposures by offer key."""
-    rows = conn.execute(
-        sa.select(
-            exposures.c.key,
-            exposures.c.viewed_at,
-            exposures.c.viewed_session,
-            exposures.c.closed_at,
-            exposures.c.submitted_at,
-        ).where(exposures.c.visitor_id == visitor_id, exposures.c.kind == "offer")
-    )
-    return {r.key: dict(r._mapping) for r in rows}
+    """The visitor's offer exposures by offer key (on the collect path: driver-level SQL)."""
+    rows = execute(conn, _SEEN, (visitor_id,)).fetchall()
+    return {
+        key: {"viewed_at": viewed, "viewed_session": session, "closed_at": closed,
+              "submitted_at": submitted}
+        for key, viewed, session, closed, submitted in rows
+    }  # fmt: skip
+
+
+_SEEN = (
+    "SELECT key, viewed_at, viewed_session, closed_at, submitted_at FROM exposures "
+    "WHERE visitor_id = ? AND kind = 'offer'"
+)
 
 
 def record(conn: Connection, visitor_id: int, reported: list[Exposure]) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store.dialect import insert_ignore
+from leadpulse.store.dialect import execute, insert_ignore
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import (
     events,
@@ -174,6 +175,16 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     )
     conn.execute(sa.update(leads).where(leads.c.id.in_(ids)).values(merged_into=None))
     return conn.execute(sa.delete(leads).where(leads.c.id.in_(ids))).rowcount
+
+
+def traits_of(conn: Connection, lead_id: int) -> dict[str, Any]:
+    """A lead's traits (on the collect path: driver-level SQL)."""
+    row = execute(conn, "SELECT traits FROM leads WHERE id = ?", (lead_id,)).fetchone()
+    if row is None:
+        return {}
+    value = row[0]
+    traits = orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    return traits if isinstance(traits, dict) else {}
 
 
 def fill_country(conn: Connection, lead_id: int, country: str) -> None:

@@ -84,9 +84,10 @@ def attach(conn: Connection, visitor_id: int, lead_id: int) -> None:
 
 
 def touches_of(conn: Connection, visitor_id: int) -> list[Touch]:
-    row = conn.execute(
-        sa.select(visitors.c.first_touch, visitors.c.last_touch).where(visitors.c.id == visitor_id)
-    ).first()
+    """The visitor's first and latest touch (on the collect path: driver-level SQL)."""
+    row = execute(
+        conn, "SELECT first_touch, last_touch FROM visitors WHERE id = ?", (visitor_id,)
+    ).fetchone()
     if row is None:
         return []
-    return [t for t in (touch_from(row.first_touch), touch_from(row.last_touch)) if t]
+    return [t for t in map(touch_from, row) if t]
