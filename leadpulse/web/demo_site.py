@@ -1,6 +1,7 @@
 """The demo shop at `/demo/`: static pages with the demo site's write key put in.
 
-The pages live in `leadpulse/web/demo/`; `leadpulse demo` creates the site they report to.
+The pages live in `leadpulse/web/demo/`, with their shared head, navigation and footer in the
+`_*.html` partials; `leadpulse demo` creates the site they report to.
 """
 
 from __future__ import annotations
@@ -32,11 +33,21 @@ def routes(pipeline: Pipeline) -> list[Route]:
         for entry in folder.iterdir()
         if any(entry.name.endswith(ext) for ext in _TYPES)
     }
+    partials = {name: files.pop(name) for name in list(files) if name.startswith("_")}
 
     def write_key() -> str | None:
         with pipeline.engine.connect() as conn:
             site = site_store.site_by_key(conn, SITE_KEY)
         return site.write_key if site else None
+
+    def render(name: str, body: bytes, key: str) -> bytes:
+        """Put in the shared head, navigation (this page marked current) and footer."""
+        href = b'class="link" href="/demo/' + (b"" if name == "index.html" else name.encode())
+        nav = partials["_nav.html"].replace(href + b'"', href + b'" aria-current="page"')
+        body = body.replace(b"{{HEAD}}", partials["_head.html"].rstrip())
+        body = body.replace(b"{{NAV}}", nav.rstrip())
+        body = body.replace(b"{{FOOTER}}", partials["_footer.html"].rstrip())
+        return body.replace(b"{{WRITE_KEY}}", key.encode())
 
     async def page(request: Request) -> Response:
         name = request.path_params.get("name") or "index.html"
@@ -48,7 +59,7 @@ def routes(pipeline: Pipeline) -> list[Route]:
             key = write_key()
             if key is None:
                 return HTMLResponse(_NOT_SET_UP, status_code=404)
-            body = body.replace(b"{{WRITE_KEY}}", key.encode())
+            body = render(name, body, key)
         return Response(body, media_type=media, headers={"cache-control": "no-cache"})
 
     async def to_index(_request: Request) -> Response:

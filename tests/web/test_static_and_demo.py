@@ -34,7 +34,13 @@ def test_the_demo_asks_to_be_set_up_then_carries_its_write_key(
     page = client.get("/demo/")
     assert page.status_code == 200
     assert f'data-key="{site.write_key}"' in page.text
-    assert "{{WRITE_KEY}}" not in page.text
+    assert "{{" not in page.text
+    assert 'href="/demo/" aria-current="page"' in page.text
+    pricing = client.get("/demo/pricing.html").text
+    assert 'href="/demo/pricing.html" aria-current="page"' in pricing
+    assert pricing.count('aria-current="page"') == 1
+    assert "Leadpulse demo shop" in pricing  # the footer
+    assert client.get("/demo/_nav.html").status_code == 404
     for name in ("credit.html", "pricing.html", "contact.html", "product.html", "demo.css"):
         assert client.get(f"/demo/{name}").status_code == 200, name
     assert client.get("/demo/../pyproject.toml").status_code == 404
