@@ -3,27 +3,20 @@ seeing, then decide what this visitor's page should do now (the answer's `decisi
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection, Engine
 
-from leadpulse.core.errors import LeadpulseError
 from leadpulse.core.types import EventRecord, Site, VisitContext
-from leadpulse.engage import KINDS, Definition, Kind, Seen, decide, parse_definition
+from leadpulse.engage import KINDS, Definition, Kind, Offer, Seen, decide, parse_definition
+from leadpulse.pipeline.saved import Saved
 from leadpulse.scoring import Score
 from leadpulse.store import engage as engage_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import visitors as visitor_store
 from leadpulse.store.engage import Exposure
-
-log = logging.getLogger(__name__)
-
-_RELOAD_SECONDS = 2.0
-"""How often a server looks for definitions saved by another process (the CLI, the demo)."""
 
 REPORTS = {
     "offer_view": ("offer", "view"),
@@ -37,34 +30,11 @@ REPORTS = {
 class EngageStep:
     """The saved offers and personalisations of this process, by site."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.monotonic) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._loaded_at = -_RELOAD_SECONDS
-        self._signature: tuple[tuple[str, str, int], ...] = ()
-        self._all: list[Definition] = []
-        self._by_site: dict[str, list[Definition]] = {}
+    def __init__(self, engine: Engine) -> None:
+        self.saved: Saved[Definition] = Saved(engine, _load, _parse)
 
     def refresh(self, force: bool = False) -> None:
-        now = self._clock()
-        if not (force or now - self._loaded_at >= _RELOAD_SECONDS):
-            return
-        self._loaded_at = now
-        with self._engine.connect() as conn:
-            rows = [(kind, *row) for kind in KINDS for row in engage_store.active(conn, kind)]
-        signature = tuple((kind, key, version) for kind, key, version, _ in rows)
-        if signature == self._signature:
-            return
-        self._signature = signature
-        self._all = _readable(rows)
-        self._by_site = {}
-
-    def for_site(self, site_key: str) -> list[Definition]:
-        found = self._by_site.get(site_key)
-        if found is None:
-            found = [d for d in self._all if d.site in (None, site_key)]
-            self._by_site[site_key] = found
-        return found
+        self.saved.refresh(force)
 
     # -- inside the collect unit ----------------------------------------------------------
 
@@ -86,16 +56,18 @@ class EngageStep:
         reported = [e for e in map(_exposure, records) if e is not None]
         if reported:
             engage_store.record(conn, visitor_id, reported)
-        definitions = self.for_site(site.key)
+        definitions = self.saved.for_site(site.key)
         if not definitions:
             return []
         view = _view(conn, visitor_id, lead_id, ctx, records, scores)
-        seen = {
-            key: Seen(
-                row["viewed_at"], row["viewed_session"], row["closed_at"], row["submitted_at"]
-            )
-            for key, row in engage_store.offers_seen(conn, visitor_id).items()
-        }
+        seen: dict[str, Seen] = {}
+        if any(isinstance(d, Offer) for d in definitions):
+            seen = {
+                key: Seen(
+                    row["viewed_at"], row["viewed_session"], row["closed_at"], row["submitted_at"]
+                )
+                for key, row in engage_store.offers_seen(conn, visitor_id).items()
+            }
         session = records[-1].session_id
         return decide(definitions, view, seen, anonymous_id, session, now)
 
@@ -154,15 +126,12 @@ def _view(
     return view
 
 
-def _readable(rows: Sequence[tuple[str, str, int, str]]) -> list[Definition]:
-    """Parse the stored definitions; one that no longer parses is logged and left out."""
-    out: list[Definition] = []
-    for kind, key, version, source in rows:
-        try:
-            out.append(parse_definition(_kind(kind), source, f"{kind} {key}@{version}"))
-        except LeadpulseError as err:
-            log.error("skipping %s %s@%s: %s", kind, key, version, err.message)
-    return out
+def _load(conn: Connection) -> list[tuple[str, str, int, str]]:
+    return [(kind, *row) for kind in KINDS for row in engage_store.active(conn, kind)]
+
+
+def _parse(kind: str, source: str, name: str) -> Definition:
+    return parse_definition(_kind(kind), source, name)
 
 
 def _kind(value: str) -> Kind:
