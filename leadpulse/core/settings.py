@@ -85,6 +85,19 @@ TABLE: tuple[Setting, ...] = (
         _optional,
     ),
     Setting("log_level", "info", "Server log level: debug, info, warning or error."),
+    Setting(
+        "webhook_retry_seconds",
+        10.0,
+        "Wait before the first retry of a failed webhook; each further retry waits twice as "
+        "long (at most 6 hours).",
+        float,
+    ),
+    Setting(
+        "webhook_max_attempts",
+        10,
+        "Attempts before a webhook delivery is given up as dead (it can be replayed).",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in TABLE}
@@ -104,6 +117,8 @@ class Settings:
     region_database: str | None = None
     default_phone_region: str | None = None
     log_level: str = "info"
+    webhook_retry_seconds: float = 10.0
+    webhook_max_attempts: int = 10
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -26,7 +26,6 @@ from leadpulse.core.errors import Conflict, NotFound, Unauthorized
 from leadpulse.core.keys import hash_key, new_secret_key, new_write_key
 from leadpulse.core.settings import Settings
 from leadpulse.core.types import Contact, EventRecord, Site, Touch, VisitContext
-from leadpulse.engage import Kind
 from leadpulse.enrich import (
     GeoLookup,
     check_email,
@@ -36,7 +35,9 @@ from leadpulse.enrich import (
     truncate_ip,
 )
 from leadpulse.enrich.quality import contact_quality
+from leadpulse.pipeline.automate import AutomateStep
 from leadpulse.pipeline.engage import EngageStep
+from leadpulse.pipeline.outbox import Dispatcher
 from leadpulse.pipeline.scoring import ScoringStep, replay_subject
 from leadpulse.scoring import Score, Scorer
 from leadpulse.store import engage as engage_store
@@ -113,12 +114,19 @@ class Pipeline:
         self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
         self.scoring = ScoringStep(engine)
         self.engage = EngageStep(engine)
+        self.automate = AutomateStep(engine)
+        self.dispatcher = Dispatcher(engine, self.writer, settings)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Start the writer; the server passes its event loop (see store.writer)."""
         self.writer.start(loop)
 
+    def start_dispatcher(self) -> None:
+        """Deliver the outbox from this process (the server does; the CLI leaves it to it)."""
+        self.dispatcher.start()
+
     def stop(self) -> None:
+        self.dispatcher.stop()
         self.writer.stop()
 
     # -- sites and keys --------------------------------------------------------------------
@@ -241,17 +249,28 @@ class Pipeline:
         cached = {anon: self._visitors.get((site.id, anon)) for anon in groups}
         scorer = self.scoring.refresh()
         self.engage.refresh()
+        self.automate.refresh()
+        automations = self.automate.active(site.key)
+        queued = 0
 
         def unit(conn: Connection) -> list[_Stored]:
+            nonlocal queued
             out = []
             for anon, recs in groups.items():
                 ref, new = _store_events(conn, site, anon, cached[anon], ctx, recs, received_at)
                 scores: dict[str, Score] = {}
                 decisions: list[dict[str, Any]] = []
                 if new and not ref.is_bot:
+                    lead = ref.lead_id if automations else None
+                    before = lead_store.scores_of(conn, lead) if lead is not None else {}
                     scores = self.scoring.on_events(
                         conn, scorer, ref.lead_id, ref.id, site.key, ctx, new, received_at
                     )
+                    if lead is not None:
+                        after = {k: v.to_dict() for k, v in scores.items()}
+                        queued += self.automate.on_change(
+                            conn, automations, lead, before, after, new, received_at
+                        )
                     decisions = self.engage.on_events(
                         conn, site, (ref.id, ref.lead_id, anon), ctx, new, scores, received_at
                     )
@@ -259,6 +278,8 @@ class Pipeline:
             return out
 
         stored = await self.writer.run(unit)
+        if queued:
+            self.dispatcher.wake()
         accepted = 0
         for anon, ref, n, _, _ in stored:
             self._visitors.put((site.id, anon), ref)
@@ -304,6 +325,7 @@ class Pipeline:
         at = clock.now_ms()
         contact, columns = self.contact(traits)
         scorer = self.scoring.refresh()
+        self.automate.refresh()
 
         def unit(
             conn: Connection,
@@ -319,7 +341,7 @@ class Pipeline:
                 self.scoring.on_attach(conn, scorer, ref.id, lead_id, at)
             if ctx.country:
                 lead_store.fill_country(conn, lead_id, ctx.country)
-            scores = self._rescore_traits(conn, scorer, lead_id, at)
+            scores = self._rescore_traits(conn, scorer, lead_id, at, site.key)
             return VisitorRef(ref.id, lead_id, ref.is_bot), created, merged, scores
 
         ref, created, merged, scores = await self.writer.run(unit)
@@ -337,10 +359,11 @@ class Pipeline:
             traits = {**traits, "source": source}
         contact, columns = self.contact(traits)
         scorer = self.scoring.refresh()
+        self.automate.refresh()
 
         def unit(conn: Connection) -> tuple[int, bool, tuple[int, ...]]:
             landed = self._land(conn, scorer, contact, columns, traits, None, "upsert", at)
-            self._rescore_traits(conn, scorer, landed[0], at)
+            self._rescore_traits(conn, scorer, landed[0], at, None)
             return landed
 
         lead_id, created, merged = self.writer.run_sync(unit)
@@ -357,6 +380,7 @@ class Pipeline:
             prepared.append((*self.contact(traits), traits))
 
         scorer = self.scoring.refresh()
+        self.automate.refresh()
 
         def unit(conn: Connection) -> tuple[int, int, bool]:
             created = merged_any = 0
@@ -364,7 +388,7 @@ class Pipeline:
                 lead_id, new, merged = self._land(
                     conn, scorer, contact, columns, traits, None, "import", at
                 )
-                self._rescore_traits(conn, scorer, lead_id, at)
+                self._rescore_traits(conn, scorer, lead_id, at, None)
                 created += new
                 merged_any += bool(merged)
             return created, len(prepared) - created, bool(merged_any)
@@ -404,19 +428,21 @@ class Pipeline:
 
     # -- offers and personalisations ----------------------------------------------------------
 
-    def save_definition(self, kind: Kind, key: str, source: str) -> int:
-        """Store a new version of an offer or personalisation (already validated)."""
+    def save_definition(self, kind: str, key: str, source: str) -> int:
+        """Store a new version of an offer, personalisation or automation (already validated)."""
         at = clock.now_ms()
         version = self.writer.run_sync(
             lambda conn: engage_store.publish(conn, kind, key, source, at)
         )
         self.engage.refresh(force=True)
+        self.automate.refresh(force=True)
         return version
 
-    def delete_definition(self, kind: Kind, key: str) -> int:
+    def delete_definition(self, kind: str, key: str) -> int:
         at = clock.now_ms()
         n = self.writer.run_sync(lambda conn: engage_store.delete(conn, kind, key, at))
         self.engage.refresh(force=True)
+        self.automate.refresh(force=True)
         return n
 
     def rescore(
@@ -547,12 +573,21 @@ class Pipeline:
         return lead_id, False, found.merge
 
     def _rescore_traits(
-        self, conn: Connection, scorer: Scorer, lead_id: int, at: int
+        self, conn: Connection, scorer: Scorer, lead_id: int, at: int, site_key: str | None
     ) -> dict[str, Score]:
+        """The lead's traits (or its visitors) changed: fit rules follow, and automations see
+        the change — scores before (as last remembered) against after."""
         row = lead_store.get_lead(conn, lead_id)
         assert row is not None
         traits: dict[str, Any] = row["traits"]
-        return self.scoring.on_traits(conn, scorer, lead_id, traits, at)
+        automations = self.automate.active(site_key)
+        before = lead_store.scores_of(conn, lead_id) if automations else {}
+        scores = self.scoring.on_traits(conn, scorer, lead_id, traits, at)
+        if automations:
+            after = {k: v.to_dict() for k, v in scores.items()}
+            if self.automate.on_change(conn, automations, lead_id, before, after, [], at):
+                self.dispatcher.wake()
+        return scores
 
 
 def _store_events(

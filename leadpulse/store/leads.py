@@ -11,11 +11,13 @@ from sqlalchemy.engine import Connection
 from leadpulse.store.dialect import execute, insert_ignore
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import (
+    automation_firings,
     events,
     exposures,
     lead_identities,
     lead_merges,
     leads,
+    outbox,
     outcomes,
     score_ledger,
     score_states,
@@ -163,6 +165,8 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     conn.execute(sa.delete(score_states).where(score_states.c.lead_id.in_(ids)))
     conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(visitor_ids)))
+    conn.execute(sa.delete(outbox).where(outbox.c.lead_id.in_(ids)))
+    conn.execute(sa.delete(automation_firings).where(automation_firings.c.lead_id.in_(ids)))
     conn.execute(sa.delete(events).where(events.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.lead_id.in_(ids)))
     conn.execute(sa.delete(visitors).where(visitors.c.lead_id.in_(ids)))
@@ -185,6 +189,14 @@ def traits_of(conn: Connection, lead_id: int) -> dict[str, Any]:
     value = row[0]
     traits = orjson.loads(value) if isinstance(value, (str, bytes)) else value
     return traits if isinstance(traits, dict) else {}
+
+
+def scores_of(conn: Connection, lead_id: int) -> dict[str, Any]:
+    """The lead's scores as last remembered (`{model: {total, band, stage}}`), driver-level."""
+    row = execute(conn, "SELECT scores FROM leads WHERE id = ?", (lead_id,)).fetchone()
+    value = None if row is None else row[0]
+    scores = orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    return scores if isinstance(scores, dict) else {}
 
 
 def fill_country(conn: Connection, lead_id: int, country: str) -> None:

@@ -242,3 +242,35 @@ exposures = sa.Table(
     sa.UniqueConstraint("visitor_id", "kind", "key"),
     sa.Index(None, "kind", "key", "group"),
 )
+
+automation_firings = sa.Table(
+    "automation_firings",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("automation", sa.String(64), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False),
+    sa.Column("trigger", JSON, nullable=False),
+    sa.Column("fired_at", Ms, nullable=False),
+    sa.Index(None, "automation", "lead_id", "fired_at"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("message_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("automation", sa.String(64), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("target", JSON, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", Ms, nullable=False),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("delivered_at", Ms),
+    sa.Index(None, "status", "next_at"),
+    sa.Index(None, "automation", "id"),
+)

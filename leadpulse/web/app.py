@@ -24,6 +24,7 @@ from leadpulse.engage import KINDS
 from leadpulse.pipeline import Pipeline
 from leadpulse.store.engine import create_engine
 from leadpulse.web import assets, demo_site
+from leadpulse.web.api import automations as automations_api
 from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
 from leadpulse.web.api import models as models_api
@@ -78,6 +79,8 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     api.include_router(scores_api.router(pipeline), dependencies=auth)
     for kind in KINDS:
         api.include_router(engage_api.router(pipeline, kind), dependencies=auth)
+    for automation_router in automations_api.routers(pipeline):
+        api.include_router(automation_router, dependencies=auth)
     return api
 
 
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         pipeline.start(asyncio.get_running_loop())
+        pipeline.start_dispatcher()
         try:
             yield
         finally:

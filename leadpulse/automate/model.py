@@ -1,0 +1,72 @@
+"""Automations: when something happens to a lead (a trigger), do something (actions).
+
+Documents like scoring models and offers (docs/automations.md); `automate.parse` checks them,
+`automate.triggers` tells which fire for a change, `automate.webhooks` delivers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTrigger:
+    """A model's total crossing `threshold` upward (`up`) or downward."""
+
+    model: str
+    threshold: float
+    up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LadderTrigger:
+    """A lead entering (`becomes`) or leaving a band or stage of a model."""
+
+    ladder: Literal["band", "stage"]
+    model: str
+    name: str
+    becomes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One condition on an event's field or property (`url`, `offer`, `properties.sku`)."""
+
+    field: str
+    op: str
+    operand: Scalar | tuple[Scalar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventTrigger:
+    """An event of `type` from an identified lead, with every `where` condition true."""
+
+    type: str
+    where: tuple[Match, ...] = ()
+
+
+Trigger = ScoreTrigger | LadderTrigger | EventTrigger
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    url: str
+    secret: str
+
+
+Action = Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class Automation:
+    key: str
+    name: str
+    trigger: Trigger
+    actions: tuple[Action, ...]
+    site: str | None = None
+    cooldown_minutes: float = 60
+    """After firing for a lead, the automation waits this long before it fires for it again —
+    the guard against loops and flapping scores."""

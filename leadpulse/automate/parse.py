@@ -1,0 +1,160 @@
+"""Automation documents (YAML or JSON) to typed values, checked like every other document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from leadpulse.automate.model import (
+    Action,
+    Automation,
+    EventTrigger,
+    LadderTrigger,
+    Match,
+    ScoreTrigger,
+    Trigger,
+    Webhook,
+)
+from leadpulse.core import document as doc
+from leadpulse.core.document import DocumentError, Invalid
+
+__all__ = ["AutomationError", "parse_automation"]
+
+
+class AutomationError(DocumentError):
+    code = "invalid_automation"
+
+
+_KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minutes")
+_TRIGGERS = ("score", "band", "stage", "event")
+_OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
+              "exists")  # fmt: skip
+_ACTIONS = ("webhook",)
+_MIN_SECRET = 16
+
+
+def parse_automation(
+    source_text: str | bytes | dict[str, Any], source: str = "automation"
+) -> Automation:
+    data: Any = source_text
+    if isinstance(source_text, str | bytes):
+        data = doc.load_yaml(source_text, source, AutomationError)
+    try:
+        if not isinstance(data, Mapping):
+            raise Invalid("", f"the top level must be a mapping, got {doc.describe(data)}")
+        return _automation(dict(data))
+    except Invalid as err:
+        where = f"{err.shown}: " if err.path else ""
+        raise AutomationError(f"{source}: {where}{err.reason}", field=err.path or None) from None
+
+
+def _automation(data: dict[str, Any]) -> Automation:
+    doc.check_keys(data, _KEYS, "")
+    key = doc.key(doc.required(data, "key", ""), "key")
+    actions = doc.list_of(doc.required(data, "actions", ""), "actions", "actions")
+    cooldown = doc.optional(data, "cooldown_minutes", "", doc.at_least_zero)
+    return Automation(
+        key=key,
+        name=doc.optional(data, "name", "", doc.name) or key,
+        site=doc.optional(data, "site", "", doc.key),
+        trigger=_trigger(doc.required(data, "when", ""), "when"),
+        actions=tuple(_action(a, doc.item("actions", i)) for i, a in enumerate(actions)),
+        cooldown_minutes=60 if cooldown is None else cooldown,
+    )
+
+
+def _trigger(raw: Any, path: str) -> Trigger:
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, _TRIGGERS, path)
+    if len(data) != 1:
+        raise Invalid(path, f"needs exactly one trigger: {', '.join(_TRIGGERS)}")
+    kind, value = next(iter(data.items()))
+    where = doc.at(path, kind)
+    if kind == "score":
+        return _score(value, where)
+    if kind == "event":
+        return _event(value, where)
+    return _ladder(kind, value, where)
+
+
+def _score(raw: Any, path: str) -> ScoreTrigger:
+    """`{model: website, above: 60}` (crossing upward) or `{model: website, below: 30}`."""
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("model", "above", "below"), path)
+    model = doc.key(doc.required(data, "model", path), doc.at(path, "model"))
+    sides = [s for s in ("above", "below") if s in data]
+    if len(sides) != 1:
+        raise Invalid(path, "needs above (crossing upward) or below (crossing downward)")
+    side = sides[0]
+    return ScoreTrigger(model, doc.number(data[side], doc.at(path, side)), side == "above")
+
+
+def _ladder(kind: str, raw: Any, path: str) -> LadderTrigger:
+    """`{model: website, becomes: hot}` or `{model: website, leaves: hot}`."""
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("model", "becomes", "leaves"), path)
+    model = doc.key(doc.required(data, "model", path), doc.at(path, "model"))
+    moves = [m for m in ("becomes", "leaves") if m in data]
+    if len(moves) != 1:
+        raise Invalid(path, f"needs becomes or leaves (the name of a {kind})")
+    move = moves[0]
+    name = doc.name(data[move], doc.at(path, move))
+    return LadderTrigger("band" if kind == "band" else "stage", model, name, move == "becomes")
+
+
+def _event(raw: Any, path: str) -> EventTrigger:
+    """`{type: offer_submit, where: {offer: callback, url: {matches: '*/pricing*'}}}`."""
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("type", "where"), path)
+    kind = doc.name(doc.required(data, "type", path), doc.at(path, "type"))
+    matches: list[Match] = []
+    if "where" in data:
+        where = doc.at(path, "where")
+        for name, condition in doc.mapping(data["where"], where).items():
+            at = doc.at(where, name)
+            if isinstance(condition, Mapping):
+                for op, operand in doc.mapping(condition, at).items():
+                    matches.append(_match(name, op, operand, doc.at(at, op)))
+            elif isinstance(condition, list):
+                matches.append(Match(name, "in", doc.scalars(condition, at)))
+            else:
+                matches.append(Match(name, "eq", doc.scalar(condition, at)))
+    return EventTrigger(kind, tuple(matches))
+
+
+def _match(name: str, op: str, operand: Any, path: str) -> Match:
+    operator = doc.choice(op, _OPERATORS, path, "operator")
+    if operator in ("in", "not_in"):
+        return Match(name, operator, doc.scalars(operand, path))
+    if operator in ("gt", "gte", "lt", "lte"):
+        return Match(name, operator, doc.number(operand, path))
+    if operator == "exists":
+        return Match(name, operator, doc.flag(operand, path))
+    if operator == "matches":
+        return Match(name, operator, doc.glob(operand, path))
+    return Match(name, operator, doc.scalar(operand, path))
+
+
+def _action(raw: Any, path: str) -> Action:
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, _ACTIONS, path)
+    if len(data) != 1:
+        raise Invalid(path, f"an action is one of: {', '.join(_ACTIONS)}")
+    return _webhook(data["webhook"], doc.at(path, "webhook"))
+
+
+def _webhook(raw: Any, path: str) -> Webhook:
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("url", "secret"), path)
+    url = doc.name(doc.required(data, "url", path), doc.at(path, "url"))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid(doc.at(path, "url"), f"must be an http(s) URL, got {url!r}")
+    secret = doc.name(doc.required(data, "secret", path), doc.at(path, "secret"))
+    if len(secret) < _MIN_SECRET:
+        raise Invalid(
+            doc.at(path, "secret"),
+            f"must be at least {_MIN_SECRET} characters (the receiver checks signatures with it)",
+        )
+    return Webhook(url, secret)

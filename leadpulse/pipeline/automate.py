@@ -1,0 +1,129 @@
+"""Automations inside the writer's transactions: compare a lead's scores before and after a
+change, record what fired, and write its effects to the outbox — in the same transaction, so
+a crash can never fire without recording or record without delivering."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection, Engine
+
+from leadpulse.automate import Automation, fired, parse_automation
+from leadpulse.core.types import EventRecord
+from leadpulse.pipeline.saved import Saved
+from leadpulse.store import engage as definition_store
+from leadpulse.store import leads as lead_store
+from leadpulse.store import outbox as outbox_store
+
+KIND = "automation"
+PAYLOAD_VERSION = 1
+_LEAD_FIELDS = (
+    "id", "email", "phone", "name", "company", "source", "country", "channel", "traits",
+    "quality", "first_touch", "last_touch", "created_at", "last_seen_at",
+)  # fmt: skip
+
+
+class AutomateStep:
+    """The saved automations of this process, and what they do inside a change."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.saved: Saved[Automation] = Saved(engine, _load, _parse)
+
+    def refresh(self, force: bool = False) -> None:
+        self.saved.refresh(force)
+
+    def active(self, site_key: str | None) -> list[Automation]:
+        if site_key is None:
+            return [a for a in self.saved.all if a.site is None]
+        return self.saved.for_site(site_key)
+
+    def on_change(
+        self,
+        conn: Connection,
+        automations: Sequence[Automation],
+        lead_id: int,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        records: Sequence[EventRecord],
+        now: int,
+    ) -> int:
+        """Fire what the change triggers (each once per crossing or event, then cool down);
+        returns how many deliveries were queued."""
+        events = [_event(r) for r in records]
+        queued = 0
+        lead: dict[str, Any] | None = None
+        for automation in automations:
+            for trigger in fired(automation, before, after, events):
+                since = now - int(automation.cooldown_minutes * 60_000)
+                if automation.cooldown_minutes and outbox_store.fired_since(
+                    conn, automation.key, lead_id, since
+                ):
+                    continue
+                outbox_store.record_firing(conn, automation.key, lead_id, trigger, now)
+                if lead is None:
+                    lead = _lead(conn, lead_id, after)
+                for action in automation.actions:
+                    message_id = "msg_" + uuid.uuid4().hex
+                    body = _payload(message_id, automation, trigger, lead, events, now)
+                    outbox_store.enqueue(
+                        conn, message_id=message_id, automation=automation.key,
+                        lead_id=lead_id, kind="webhook",
+                        target={"url": action.url, "secret": action.secret}, body=body, at=now,
+                    )  # fmt: skip
+                    queued += 1
+        return queued
+
+
+def _event(record: EventRecord) -> dict[str, Any]:
+    return {"id": record.uid, "type": record.type, "url": record.url,
+            "properties": record.properties, "at": _iso(record.ts)}  # fmt: skip
+
+
+def _lead(conn: Connection, lead_id: int, scores: Mapping[str, Any]) -> dict[str, Any]:
+    row = lead_store.get_lead(conn, lead_id) or {"id": lead_id}
+    lead = {k: row.get(k) for k in _LEAD_FIELDS}
+    for stamp in ("created_at", "last_seen_at"):
+        value = lead[stamp]
+        if isinstance(value, int):
+            lead[stamp] = _iso(value)
+    lead["scores"] = dict(scores)
+    return lead
+
+
+def _payload(
+    message_id: str,
+    automation: Automation,
+    trigger: dict[str, Any],
+    lead: dict[str, Any],
+    events: list[dict[str, Any]],
+    now: int,
+) -> str:
+    """The webhook body, documented and versioned in docs/automations.md."""
+    event = next((e for e in events if e["id"] == trigger.get("event")), None)
+    body = {
+        "type": "automation.fired",
+        "version": PAYLOAD_VERSION,
+        "id": message_id,
+        "occurred_at": _iso(now),
+        "automation": {"key": automation.key, "name": automation.name},
+        "trigger": trigger,
+        "lead": lead,
+        "event": event,
+    }
+    return orjson.dumps(body).decode()
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def _load(conn: Connection) -> list[tuple[str, str, int, str]]:
+    return [(KIND, *row) for row in definition_store.active(conn, KIND)]
+
+
+def _parse(_kind: str, source: str, name: str) -> Automation:
+    return parse_automation(source, name)

@@ -1,0 +1,108 @@
+"""The dispatcher: a thread of the server that delivers the outbox, retries with exponential
+backoff, and gives a delivery up as dead after the last attempt (it can be replayed).
+
+It reads due deliveries itself and writes their outcome through the single writer. Rows another
+process queued (an import, the CLI) are found by polling every second; the server's own are
+delivered at once (`wake`). A restart picks up where the last run stopped: pending rows stay
+pending in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from leadpulse.automate.webhooks import deliver
+from leadpulse.core import clock
+from leadpulse.core.settings import Settings
+from leadpulse.store import outbox as outbox_store
+from leadpulse.store.outbox import DEAD, DELIVERED, PENDING, Delivery
+from leadpulse.store.writer import Writer
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 1.0
+_BATCH = 20
+_MAX_WAIT_MS = 6 * 3_600_000
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, writer: Writer, settings: Settings) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._retry_ms = settings.webhook_retry_seconds * 1000
+        self._max_attempts = settings.webhook_max_attempts
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="leadpulse-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        with httpx.Client() as client:
+            while not self._stopping.is_set():
+                try:
+                    worked = self.run_once(client)
+                except Exception:
+                    log.exception("the outbox dispatcher failed; trying again shortly")
+                    worked = 0
+                if not worked:
+                    self._wake.wait(self._pause())
+                    self._wake.clear()
+
+    def _pause(self) -> float:
+        with self._engine.connect() as conn:
+            due = outbox_store.next_due(conn)
+        if due is None:
+            return _POLL_SECONDS
+        return max(0.0, min(_POLL_SECONDS, (due - clock.now_ms()) / 1000))
+
+    def run_once(self, client: httpx.Client) -> int:
+        """Deliver what is due now; returns how many were tried."""
+        with self._engine.connect() as conn:
+            batch = outbox_store.due(conn, clock.now_ms(), _BATCH)
+        for delivery in batch:
+            if self._stopping.is_set():
+                break
+            self._attempt(client, delivery)
+        return len(batch)
+
+    def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
+        target = delivery.target
+        sent_at = clock.now_ms()
+        result = deliver(client, target["url"], target["secret"], delivery.message_id,
+                         sent_at // 1000, delivery.body.encode())  # fmt: skip
+        attempts = delivery.attempts + 1
+        if result.ok:
+            status, next_at = DELIVERED, sent_at
+        elif attempts >= self._max_attempts:
+            status, next_at = DEAD, sent_at
+            log.warning("webhook %s is dead after %d attempts: %s", delivery.message_id,
+                        attempts, result.error)  # fmt: skip
+        else:
+            wait = min(_MAX_WAIT_MS, self._retry_ms * 2 ** (attempts - 1))
+            status, next_at = PENDING, sent_at + int(wait)
+        self._writer.run_sync(
+            lambda conn: outbox_store.mark(
+                conn, delivery.id, status=status, attempts=attempts, next_at=next_at,
+                last_status=result.status, last_error=result.error,
+                delivered_at=sent_at if result.ok else None,
+            )
+        )  # fmt: skip

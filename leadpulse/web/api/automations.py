@@ -1,0 +1,75 @@
+"""`/v1/automations` (documents like models and offers) and `/v1/deliveries`, the log of
+everything automations sent, with replay."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from leadpulse.automate import Automation, parse_automation
+from leadpulse.automate.model import EventTrigger, LadderTrigger, ScoreTrigger
+from leadpulse.core import clock
+from leadpulse.core.errors import NotFound
+from leadpulse.pipeline import Pipeline
+from leadpulse.store import outbox as outbox_store
+from leadpulse.web.api import documents
+
+
+def summary(item: Automation, version: int) -> dict[str, Any]:
+    trigger = item.trigger
+    when: dict[str, Any]
+    if isinstance(trigger, ScoreTrigger):
+        side = "above" if trigger.up else "below"
+        when = {"score": {"model": trigger.model, side: trigger.threshold}}
+    elif isinstance(trigger, LadderTrigger):
+        move = "becomes" if trigger.becomes else "leaves"
+        when = {trigger.ladder: {"model": trigger.model, move: trigger.name}}
+    elif isinstance(trigger, EventTrigger):
+        when = {"event": {"type": trigger.type}}
+    return {
+        "key": item.key,
+        "name": item.name,
+        "site": item.site,
+        "version": version,
+        "when": when,
+        "actions": [{"webhook": {"url": a.url}} for a in item.actions],
+        "cooldown_minutes": item.cooldown_minutes,
+    }
+
+
+def routers(pipeline: Pipeline) -> list[APIRouter]:
+    r = documents.router(
+        pipeline,
+        documents.Kind("automation", "automations", "automation", parse_automation, summary),
+    )
+    deliveries = APIRouter(prefix="/v1/deliveries", tags=["automations"])
+
+    @deliveries.get("")
+    def list_deliveries(
+        lead: int | None = None,
+        automation: str | None = None,
+        status: Literal["pending", "delivered", "dead"] | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> dict[str, Any]:
+        """What automations sent, newest first: status, attempts, the last answer or error."""
+        with pipeline.engine.connect() as conn:
+            items = outbox_store.deliveries(
+                conn, lead_id=lead, automation=automation, status=status, limit=limit
+            )
+        return {"items": items}
+
+    @deliveries.post("/{delivery_id}/replay")
+    async def replay(delivery_id: int) -> dict[str, Any]:
+        """Send it again with the same id (receivers dedupe on `webhook-id`)."""
+        now = clock.now_ms()
+        done = await run_in_threadpool(
+            pipeline.writer.run_sync, lambda conn: outbox_store.replay(conn, delivery_id, now)
+        )
+        if not done:
+            raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
+        pipeline.dispatcher.wake()
+        return {"replayed": delivery_id}
+
+    return [r, deliveries]
