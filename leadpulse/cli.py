@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 import orjson
 import typer
@@ -20,11 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
+from leadpulse.automate import parse_automation
 from leadpulse.collect.csvfile import Row, RowError, open_csv, read_rows
 from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput, LeadpulseError
 from leadpulse.core.settings import Settings, load
-from leadpulse.engage import Definition, Kind, parse_definition
+from leadpulse.engage import Kind, parse_definition
 from leadpulse.pipeline import Pipeline
 from leadpulse.pipeline.offline import score_csv
 from leadpulse.scoring.parse import load_model_file
@@ -385,16 +386,25 @@ def score_file(
     err.print(f"scored {rows} rows with {model.key!r}")
 
 
-def _definition_commands(kind: Kind, noun: str) -> typer.Typer:
-    """`leadpulse offer …` and `leadpulse personalization …`: validate, apply, list, delete."""
+class _Saved(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def site(self) -> str | None: ...
+
+
+def _definition_commands(
+    kind: str, noun: str, parse: Callable[[str, str], _Saved], describe: Callable[[Any], str]
+) -> typer.Typer:
+    """`leadpulse offer|personalization|automation …`: validate, apply, list, delete."""
     group = typer.Typer(help=f"{noun.capitalize()}s (YAML or JSON files).", no_args_is_help=True)
 
-    def load_file(file: Path) -> tuple[Definition, str]:
+    def load_file(file: Path) -> tuple[_Saved, str]:
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidInput(f"{file}: cannot read ({exc.strerror or exc})") from None
-        return parse_definition(kind, text, file.name), text
+        return parse(text, file.name), text
 
     @group.command("validate")
     def validate(file: Annotated[Path, typer.Argument(help="A YAML or JSON file.")]) -> None:
@@ -419,10 +429,10 @@ def _definition_commands(kind: Kind, noun: str) -> typer.Typer:
         """The saved definitions."""
         with _pipeline() as pipeline, pipeline.engine.connect() as conn:
             rows = engage_store.active(conn, kind)
-        table = Table("key", "version", "site", "holdout %")
+        table = Table("key", "version", "site", "what")
         for key, version, source in rows:
-            item = parse_definition(kind, source, key)
-            table.add_row(key, str(version), item.site or "(all)", f"{item.holdout:g}")
+            item = parse(source, key)
+            table.add_row(key, str(version), item.site or "(all)", describe(item))
         out.print(table)
 
     @group.command("delete")
@@ -436,8 +446,29 @@ def _definition_commands(kind: Kind, noun: str) -> typer.Typer:
     return group
 
 
-app.add_typer(_definition_commands("offer", "offer"), name="offer")
-app.add_typer(_definition_commands("personalization", "personalisation"), name="personalization")
+def _engage(kind: Kind) -> Callable[[str, str], _Saved]:
+    return lambda text, source: parse_definition(kind, text, source)
+
+
+def _holdout(item: Any) -> str:
+    return f"holdout {item.holdout:g} %"
+
+
+def _actions(item: Any) -> str:
+    return ", ".join(f"webhook {a.url}" for a in item.actions)
+
+
+app.add_typer(_definition_commands("offer", "offer", _engage("offer"), _holdout), name="offer")
+app.add_typer(
+    _definition_commands(
+        "personalization", "personalisation", _engage("personalization"), _holdout
+    ),
+    name="personalization",
+)
+app.add_typer(
+    _definition_commands("automation", "automation", parse_automation, _actions),
+    name="automation",
+)
 
 
 @app.command()

@@ -60,3 +60,11 @@ def test_offer_commands(db_url: str, tmp_path: Path) -> None:
     assert failed.stderr.strip().splitlines() == [
         "error: bad.yaml: show.fields[1]: the field 'phone' is asked twice"
     ]
+
+
+def test_automation_commands(db_url: str) -> None:
+    path = str(EXAMPLES / "automations" / "hot-lead-to-crm.yaml")
+    assert "is valid" in run(db_url, "automation", "validate", path).stdout
+    assert "version 1" in run(db_url, "automation", "apply", path).stdout
+    listed = run(db_url, "automation", "list").stdout
+    assert "hot-lead-to-crm" in listed and "crm.example" in listed
