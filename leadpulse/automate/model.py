@@ -57,7 +57,16 @@ class Webhook:
     secret: str
 
 
-Action = Webhook
+@dataclass(frozen=True, slots=True)
+class Email:
+    """To `lead` (its email), `owner` (its manager) or an address; texts are templates."""
+
+    to: str
+    subject: str
+    text: str
+
+
+Action = Webhook | Email
 
 
 @dataclass(frozen=True, slots=True)

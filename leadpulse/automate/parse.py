@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from leadpulse.automate.model import (
     Action,
     Automation,
+    Email,
     EventTrigger,
     LadderTrigger,
     Match,
@@ -30,7 +31,7 @@ _KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minu
 _TRIGGERS = ("score", "band", "stage", "event")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
-_ACTIONS = ("webhook",)
+_ACTIONS = ("webhook", "email")
 _MIN_SECRET = 16
 
 
@@ -141,7 +142,23 @@ def _action(raw: Any, path: str) -> Action:
     doc.check_keys(data, _ACTIONS, path)
     if len(data) != 1:
         raise Invalid(path, f"an action is one of: {', '.join(_ACTIONS)}")
+    if "email" in data:
+        return _email(data["email"], doc.at(path, "email"))
     return _webhook(data["webhook"], doc.at(path, "webhook"))
+
+
+def _email(raw: Any, path: str) -> Email:
+    """`{to: lead | owner | someone@example.com, subject: …, text: …}`."""
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("to", "subject", "text"), path)
+    to = doc.name(doc.required(data, "to", path), doc.at(path, "to"))
+    if to not in ("lead", "owner") and ("@" not in to or " " in to.strip()):
+        raise Invalid(doc.at(path, "to"), f"must be lead, owner or an email address, got {to!r}")
+    return Email(
+        to=to.strip(),
+        subject=doc.name(doc.required(data, "subject", path), doc.at(path, "subject")),
+        text=doc.name(doc.required(data, "text", path), doc.at(path, "text")),
+    )
 
 
 def _webhook(raw: Any, path: str) -> Webhook:

@@ -46,6 +46,8 @@ class Attempt:
     ok: bool
     status: int | None
     error: str | None
+    permanent: bool = False
+    """A failure no retry can mend (nothing configured to send with): dead at once."""
 
 
 def deliver(

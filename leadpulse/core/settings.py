@@ -93,6 +93,17 @@ TABLE: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "smtp_host",
+        None,
+        "SMTP server for automation emails; without it email actions are logged as dead.",
+        _optional,
+    ),
+    Setting("smtp_port", 25, "Port of the SMTP server (587 with STARTTLS, usually).", int),
+    Setting("smtp_user", None, "SMTP login, when the server wants one.", _optional),
+    Setting("smtp_password", None, "SMTP password.", _optional),
+    Setting("smtp_from", "leadpulse@localhost", "The From address of automation emails."),
+    Setting("smtp_starttls", False, "Upgrade the SMTP connection with STARTTLS.", _bool),
+    Setting(
         "webhook_max_attempts",
         10,
         "Attempts before a webhook delivery is given up as dead (it can be replayed).",
@@ -118,6 +129,12 @@ class Settings:
     default_phone_region: str | None = None
     log_level: str = "info"
     webhook_retry_seconds: float = 10.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "leadpulse@localhost"
+    smtp_starttls: bool = False
     webhook_max_attempts: int = 10
 
     def replace(self, **changes: Any) -> Settings:

@@ -1,6 +1,7 @@
 """On-site engagement: lead-capture offers (popups) and personalisation, with holdouts."""
 
-from leadpulse.engage.decide import HOLDOUT, TREATMENT, Seen, decide, group_of, render
+from leadpulse.core.template import render
+from leadpulse.engage.decide import HOLDOUT, TREATMENT, Seen, decide, group_of
 from leadpulse.engage.model import KINDS, Definition, Kind, Offer, Personalization
 from leadpulse.engage.parse import VISIT_VALUES, EngageError, parse_definition
 

@@ -8,13 +8,12 @@ templates. The tracker carries the decisions out (docs/tracker.md).
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from leadpulse.core.compare import MISSING, compare, lookup
+from leadpulse.core.compare import compare, lookup
+from leadpulse.core.template import render
 from leadpulse.engage.model import Change, Definition, Field, Offer, Personalization, When
 
 DAY_MS = 86_400_000
@@ -136,20 +135,3 @@ def _change(change: Change, view: Mapping[str, Any]) -> dict[str, Any]:
         }
     value = render(change.value, view, escape=change.action == "html")
     return {"selector": change.selector, change.action: value}
-
-
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
-
-
-def render(template: str, view: Mapping[str, Any], *, escape: bool = False) -> str:
-    """`{{keyword}}`, `{{traits.name | there}}`: a visit or lead value, or the default after `|`.
-
-    Values are escaped when the result is HTML: a keyword comes from a URL anyone can craft.
-    """
-
-    def value(match: re.Match[str]) -> str:
-        found = lookup(view, match.group(1))
-        text = match.group(2) or "" if found is MISSING or found in (None, "") else str(found)
-        return html.escape(text) if escape else text
-
-    return _PLACEHOLDER.sub(value, template) if "{{" in template else template

@@ -13,6 +13,8 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.automate import Automation, fired, parse_automation
+from leadpulse.automate.model import Action, Webhook
+from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
 from leadpulse.pipeline.saved import Saved
 from leadpulse.store import engage as definition_store
@@ -68,14 +70,39 @@ class AutomateStep:
                     lead = _lead(conn, lead_id, after)
                 for action in automation.actions:
                     message_id = "msg_" + uuid.uuid4().hex
-                    body = _payload(message_id, automation, trigger, lead, events, now)
+                    kind, target, body = _effect(action, message_id, automation, trigger, lead,
+                                                 events, now)  # fmt: skip
                     outbox_store.enqueue(
-                        conn, message_id=message_id, automation=automation.key,
-                        lead_id=lead_id, kind="webhook",
-                        target={"url": action.url, "secret": action.secret}, body=body, at=now,
+                        conn, message_id=message_id, automation=automation.key, lead_id=lead_id,
+                        kind=kind, target=target, body=body, at=now,
                     )  # fmt: skip
                     queued += 1
         return queued
+
+
+def _effect(
+    action: Action,
+    message_id: str,
+    automation: Automation,
+    trigger: dict[str, Any],
+    lead: dict[str, Any],
+    events: list[dict[str, Any]],
+    now: int,
+) -> tuple[str, dict[str, Any], str]:
+    """(kind, target, body) of the outbox row an action makes; an email is rendered now, so
+    what is sent is what the lead looked like when the automation fired."""
+    if isinstance(action, Webhook):
+        body = _payload(message_id, automation, trigger, lead, events, now)
+        return "webhook", {"url": action.url, "secret": action.secret}, body
+    values = {"lead": lead, "trigger": trigger, "automation": {"key": automation.key,
+              "name": automation.name}}  # fmt: skip
+    to = action.to
+    if to == "lead":
+        to = lead.get("email") or ""
+    elif to == "owner":
+        to = (lead.get("owner") or {}).get("email") or ""
+    subject = render(action.subject, values)
+    return "email", {"to": to, "subject": subject}, render(action.text, values)
 
 
 def _event(record: EventRecord) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The dispatcher: a thread of the server that delivers the outbox, retries with exponential
-backoff, and gives a delivery up as dead after the last attempt (it can be replayed).
+"""The dispatcher: a thread of the server that delivers the outbox (webhooks and emails),
+retries with exponential backoff, and gives a delivery up as dead after the last attempt or a
+failure no retry can mend (it can be replayed).
 
 It reads due deliveries itself and writes their outcome through the single writer. Rows another
 process queued (an import, the CLI) are found by polling every second; the server's own are
@@ -15,7 +16,9 @@ import threading
 import httpx
 from sqlalchemy.engine import Engine
 
-from leadpulse.automate.webhooks import deliver
+from leadpulse.automate.email import SmtpServer
+from leadpulse.automate.email import send as send_email
+from leadpulse.automate.webhooks import Attempt, deliver
 from leadpulse.core import clock
 from leadpulse.core.settings import Settings
 from leadpulse.store import outbox as outbox_store
@@ -35,6 +38,10 @@ class Dispatcher:
         self._writer = writer
         self._retry_ms = settings.webhook_retry_seconds * 1000
         self._max_attempts = settings.webhook_max_attempts
+        self._smtp = SmtpServer(
+            settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
+            settings.smtp_from, settings.smtp_starttls,
+        )  # fmt: skip
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -84,15 +91,24 @@ class Dispatcher:
             self._attempt(client, delivery)
         return len(batch)
 
-    def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
+    def _send(self, client: httpx.Client, delivery: Delivery, sent_at: int) -> Attempt:
         target = delivery.target
+        if delivery.kind == "email":
+            if not target.get("to"):
+                return Attempt(False, None, "no address: the lead (or its owner) has no email",
+                               permanent=True)  # fmt: skip
+            return send_email(self._smtp, target["to"], target["subject"], delivery.body,
+                              delivery.message_id)  # fmt: skip
+        return deliver(client, target["url"], target["secret"], delivery.message_id,
+                       sent_at // 1000, delivery.body.encode())  # fmt: skip
+
+    def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         sent_at = clock.now_ms()
-        result = deliver(client, target["url"], target["secret"], delivery.message_id,
-                         sent_at // 1000, delivery.body.encode())  # fmt: skip
+        result = self._send(client, delivery, sent_at)
         attempts = delivery.attempts + 1
         if result.ok:
             status, next_at = DELIVERED, sent_at
-        elif attempts >= self._max_attempts:
+        elif result.permanent or attempts >= self._max_attempts:
             status, next_at = DEAD, sent_at
             log.warning("webhook %s is dead after %d attempts: %s", delivery.message_id,
                         attempts, result.error)  # fmt: skip

@@ -72,9 +72,14 @@ def test_triggers_and_actions() -> None:
             "at least 16",
         ),
         (
-            {"key": "a", "when": {"event": {"type": "x"}}, "actions": [{"email": {}}]},
-            "actions[0].email",
-            "webhook",
+            {"key": "a", "when": {"event": {"type": "x"}}, "actions": [{"sms": {}}]},
+            "actions[0].sms",
+            "unknown key",
+        ),
+        (
+            {"key": "a", "when": {"event": {"type": "x"}}, "actions": [{"email": {"to": "bob"}}]},
+            "actions[0].email.to",
+            "lead, owner or an email address",
         ),
         ({"key": "a", "when": {"event": {"type": "x"}}}, "actions", "is required"),
     ],

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from leadpulse.automate import Automation, parse_automation
+from leadpulse.automate import Automation, Webhook, parse_automation
 from leadpulse.automate.model import EventTrigger, LadderTrigger, ScoreTrigger
 from leadpulse.core import clock
 from leadpulse.core.errors import NotFound
@@ -34,7 +34,10 @@ def summary(item: Automation, version: int) -> dict[str, Any]:
         "site": item.site,
         "version": version,
         "when": when,
-        "actions": [{"webhook": {"url": a.url}} for a in item.actions],
+        "actions": [
+            {"webhook": {"url": a.url}} if isinstance(a, Webhook) else {"email": {"to": a.to}}
+            for a in item.actions
+        ],
         "cooldown_minutes": item.cooldown_minutes,
     }
 
