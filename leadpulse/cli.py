@@ -455,9 +455,7 @@ def _holdout(item: Any) -> str:
 
 
 def _actions(item: Any) -> str:
-    return ", ".join(
-        f"webhook {a.url}" if hasattr(a, "url") else f"email to {a.to}" for a in item.actions
-    )
+    return ", ".join(type(a).__name__.lower() for a in item.actions)
 
 
 app.add_typer(_definition_commands("offer", "offer", _engage("offer"), _holdout), name="offer")

@@ -66,7 +66,36 @@ class Email:
     text: str
 
 
-Action = Webhook | Email
+@dataclass(frozen=True, slots=True)
+class AssignRule:
+    """`match` on the lead's values (country, source, channel, band.M …) → manager `to`."""
+
+    match: tuple[Match, ...]
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """Give the lead an owner: the first rule that matches, else `to`, else round robin among
+    the active managers of `team` (or all). A lead that has an owner keeps it unless
+    `reassign`."""
+
+    rules: tuple[AssignRule, ...] = ()
+    to: str | None = None
+    team: str | None = None
+    reassign: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A task for the lead's owner, such as the call-back: due in `due_minutes`."""
+
+    kind: str
+    due_minutes: float
+    note: str
+
+
+Action = Webhook | Email | Assign | Task
 
 
 @dataclass(frozen=True, slots=True)

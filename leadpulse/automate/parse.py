@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from leadpulse.automate.model import (
     Action,
+    Assign,
+    AssignRule,
     Automation,
     Email,
     EventTrigger,
     LadderTrigger,
     Match,
     ScoreTrigger,
+    Task,
     Trigger,
     Webhook,
 )
@@ -31,7 +34,7 @@ _KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minu
 _TRIGGERS = ("score", "band", "stage", "event")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
-_ACTIONS = ("webhook", "email")
+_ACTIONS = ("webhook", "email", "assign", "task")
 _MIN_SECRET = 16
 
 
@@ -109,19 +112,23 @@ def _event(raw: Any, path: str) -> EventTrigger:
     data = doc.mapping(raw, path)
     doc.check_keys(data, ("type", "where"), path)
     kind = doc.name(doc.required(data, "type", path), doc.at(path, "type"))
+    where = _matches(data["where"], doc.at(path, "where")) if "where" in data else ()
+    return EventTrigger(kind, where)
+
+
+def _matches(raw: Any, path: str) -> tuple[Match, ...]:
+    """`{offer: callback, country: [PL, DE], url: {matches: '*/pricing*'}}`."""
     matches: list[Match] = []
-    if "where" in data:
-        where = doc.at(path, "where")
-        for name, condition in doc.mapping(data["where"], where).items():
-            at = doc.at(where, name)
-            if isinstance(condition, Mapping):
-                for op, operand in doc.mapping(condition, at).items():
-                    matches.append(_match(name, op, operand, doc.at(at, op)))
-            elif isinstance(condition, list):
-                matches.append(Match(name, "in", doc.scalars(condition, at)))
-            else:
-                matches.append(Match(name, "eq", doc.scalar(condition, at)))
-    return EventTrigger(kind, tuple(matches))
+    for name, condition in doc.mapping(raw, path).items():
+        at = doc.at(path, name)
+        if isinstance(condition, Mapping):
+            for op, operand in doc.mapping(condition, at).items():
+                matches.append(_match(name, op, operand, doc.at(at, op)))
+        elif isinstance(condition, list):
+            matches.append(Match(name, "in", doc.scalars(condition, at)))
+        else:
+            matches.append(Match(name, "eq", doc.scalar(condition, at)))
+    return tuple(matches)
 
 
 def _match(name: str, op: str, operand: Any, path: str) -> Match:
@@ -142,9 +149,39 @@ def _action(raw: Any, path: str) -> Action:
     doc.check_keys(data, _ACTIONS, path)
     if len(data) != 1:
         raise Invalid(path, f"an action is one of: {', '.join(_ACTIONS)}")
-    if "email" in data:
-        return _email(data["email"], doc.at(path, "email"))
-    return _webhook(data["webhook"], doc.at(path, "webhook"))
+    kind, value = next(iter(data.items()))
+    return _ACTION_READERS[kind](value, doc.at(path, kind))
+
+
+def _assign(raw: Any, path: str) -> Assign:
+    """`{team: sales}`, `{to: anna}`, `{rules: [{match: {country: PL}, to: anna}], team: …}`."""
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("rules", "to", "team", "reassign"), path)
+    rules = []
+    if "rules" in data:
+        where = doc.at(path, "rules")
+        for i, rule in enumerate(doc.list_of(data["rules"], where, "rules")):
+            at = doc.item(where, i)
+            item = doc.mapping(rule, at)
+            doc.check_keys(item, ("match", "to"), at)
+            match = _matches(doc.required(item, "match", at), doc.at(at, "match"))
+            rules.append(AssignRule(match, doc.key(doc.required(item, "to", at), doc.at(at, "to"))))
+    return Assign(
+        rules=tuple(rules),
+        to=doc.optional(data, "to", path, doc.key),
+        team=doc.optional(data, "team", path, doc.name),
+        reassign=doc.optional(data, "reassign", path, doc.flag) or False,
+    )
+
+
+def _task(raw: Any, path: str) -> Task:
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("kind", "due_minutes", "note"), path)
+    return Task(
+        kind=doc.optional(data, "kind", path, doc.key) or "callback",
+        due_minutes=doc.optional(data, "due_minutes", path, doc.at_least_zero) or 0,
+        note=doc.optional(data, "note", path, doc.string) or "",
+    )
 
 
 def _email(raw: Any, path: str) -> Email:
@@ -175,3 +212,11 @@ def _webhook(raw: Any, path: str) -> Webhook:
             f"must be at least {_MIN_SECRET} characters (the receiver checks signatures with it)",
         )
     return Webhook(url, secret)
+
+
+_ACTION_READERS: dict[str, Callable[[Any, str], Action]] = {
+    "webhook": _webhook,
+    "email": _email,
+    "assign": _assign,
+    "task": _task,
+}

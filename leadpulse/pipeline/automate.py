@@ -13,13 +13,15 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.automate import Automation, fired, parse_automation
-from leadpulse.automate.model import Action, Webhook
+from leadpulse.automate.model import Assign, Email, Task, Webhook
+from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
 from leadpulse.pipeline.saved import Saved
 from leadpulse.store import engage as definition_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import outbox as outbox_store
+from leadpulse.store import owners as owner_store
 
 KIND = "automation"
 PAYLOAD_VERSION = 1
@@ -69,19 +71,64 @@ class AutomateStep:
                 if lead is None:
                     lead = _lead(conn, lead_id, after)
                 for action in automation.actions:
-                    message_id = "msg_" + uuid.uuid4().hex
-                    kind, target, body = _effect(action, message_id, automation, trigger, lead,
-                                                 events, now)  # fmt: skip
-                    outbox_store.enqueue(
-                        conn, message_id=message_id, automation=automation.key, lead_id=lead_id,
-                        kind=kind, target=target, body=body, at=now,
-                    )  # fmt: skip
-                    queued += 1
+                    if isinstance(action, Assign):
+                        _assign(conn, action, lead_id, lead, now)
+                    elif isinstance(action, Task):
+                        _task(conn, action, automation.key, lead, trigger, now)
+                    else:
+                        message_id = "msg_" + uuid.uuid4().hex
+                        kind, target, body = _effect(action, message_id, automation, trigger,
+                                                     lead, events, now)  # fmt: skip
+                        outbox_store.enqueue(
+                            conn, message_id=message_id, automation=automation.key,
+                            lead_id=lead_id, kind=kind, target=target, body=body, at=now,
+                        )  # fmt: skip
+                        queued += 1
         return queued
 
 
+def _assign(conn: Connection, action: Assign, lead_id: int, lead: dict[str, Any], now: int) -> None:
+    """Give the lead an owner (see `automate.model.Assign`); the snapshot follows, so later
+    actions of the automation (a task, an email to the owner) reach the new owner."""
+    if lead.get("owner") and not action.reassign:
+        return
+    chosen = None
+    for rule in action.rules:
+        if all(compare(lookup(lead, m.field), m.op, m.operand) for m in rule.match):
+            chosen = owner_store.manager(conn, key=rule.to)
+            break
+    if chosen is None and action.to is not None:
+        chosen = owner_store.manager(conn, key=action.to)
+    if chosen is None:
+        chosen = owner_store.next_in_turn(conn, action.team, now)
+    if chosen is not None:
+        owner_store.set_owner(conn, lead_id, chosen["id"])
+        lead["owner"] = _manager(chosen)
+
+
+def _task(
+    conn: Connection,
+    action: Task,
+    automation: str,
+    lead: dict[str, Any],
+    trigger: dict[str, Any],
+    now: int,
+) -> None:
+    owner = lead.get("owner") or {}
+    note = render(action.note, {"lead": lead, "trigger": trigger})
+    owner_store.create_task(conn, {
+        "lead_id": lead["id"], "manager_id": owner.get("id"), "automation": automation,
+        "kind": action.kind, "note": note, "due_at": now + int(action.due_minutes * 60_000),
+        "created_at": now,
+    })  # fmt: skip
+
+
+def _manager(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in ("id", "key", "name", "email", "phone", "team")}
+
+
 def _effect(
-    action: Action,
+    action: Webhook | Email,
     message_id: str,
     automation: Automation,
     trigger: dict[str, Any],
@@ -111,8 +158,13 @@ def _event(record: EventRecord) -> dict[str, Any]:
 
 
 def _lead(conn: Connection, lead_id: int, scores: Mapping[str, Any]) -> dict[str, Any]:
+    """The lead as automations see it: contact, traits, touches, scores, owner, and `band`
+    per model (so assignment rules can say `band.website: hot`)."""
     row = lead_store.get_lead(conn, lead_id) or {"id": lead_id}
     lead = {k: row.get(k) for k in _LEAD_FIELDS}
+    owner = owner_store.owner_of(conn, lead_id)
+    lead["owner"] = _manager(owner) if owner else None
+    lead["band"] = {k: v.get("band") for k, v in scores.items()}
     for stamp in ("created_at", "last_seen_at"):
         value = lead[stamp]
         if isinstance(value, int):

@@ -21,6 +21,7 @@ from leadpulse.store.schema import (
     outcomes,
     score_ledger,
     score_states,
+    tasks,
     visitors,
 )
 
@@ -166,6 +167,7 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(outbox).where(outbox.c.lead_id.in_(ids)))
+    conn.execute(sa.delete(tasks).where(tasks.c.lead_id.in_(ids)))
     conn.execute(sa.delete(automation_firings).where(automation_firings.c.lead_id.in_(ids)))
     conn.execute(sa.delete(events).where(events.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.lead_id.in_(ids)))

@@ -46,6 +46,20 @@ api_keys = sa.Table(
     sa.Column("revoked_at", Ms),
 )
 
+managers = sa.Table(
+    "managers",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("team", sa.String(64)),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("assigned_at", Ms),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
 leads = sa.Table(
     "leads",
     metadata,
@@ -68,6 +82,7 @@ leads = sa.Table(
     sa.Column("updated_at", Ms, nullable=False),
     sa.Column("last_seen_at", Ms, nullable=False),
     sa.Column("merged_into", Id, sa.ForeignKey("leads.id")),
+    sa.Column("owner_id", Id, sa.ForeignKey("managers.id"), index=True),
     sa.Index(None, "score", "id"),
     sa.Index(None, "created_at", "id"),
     sa.Index(None, "last_seen_at", "id"),
@@ -273,4 +288,20 @@ outbox = sa.Table(
     sa.Column("delivered_at", Ms),
     sa.Index(None, "status", "next_at"),
     sa.Index(None, "automation", "id"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("manager_id", Id, sa.ForeignKey("managers.id")),
+    sa.Column("automation", sa.String(64)),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("due_at", Ms, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("done_at", Ms),
+    sa.Index(None, "manager_id", "status", "due_at"),
 )

@@ -28,6 +28,7 @@ from leadpulse.web.api import automations as automations_api
 from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
 from leadpulse.web.api import models as models_api
+from leadpulse.web.api import owners as owners_api
 from leadpulse.web.api import scores as scores_api
 from leadpulse.web.api import sites as sites_api
 from leadpulse.web.api.auth import require_key
@@ -79,6 +80,7 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     api.include_router(scores_api.router(pipeline), dependencies=auth)
     for kind in KINDS:
         api.include_router(engage_api.router(pipeline, kind), dependencies=auth)
+    api.include_router(owners_api.router(pipeline), dependencies=auth)
     for automation_router in automations_api.routers(pipeline):
         api.include_router(automation_router, dependencies=auth)
     return api

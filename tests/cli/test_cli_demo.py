@@ -67,4 +67,4 @@ def test_automation_commands(db_url: str) -> None:
     assert "is valid" in run(db_url, "automation", "validate", path).stdout
     assert "version 1" in run(db_url, "automation", "apply", path).stdout
     listed = run(db_url, "automation", "list").stdout
-    assert "hot-lead-to-crm" in listed and "crm.example" in listed
+    assert "hot-lead-to-crm" in listed and "webhook" in listed

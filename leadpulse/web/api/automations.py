@@ -9,12 +9,29 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from leadpulse.automate import Automation, Webhook, parse_automation
-from leadpulse.automate.model import EventTrigger, LadderTrigger, ScoreTrigger
+from leadpulse.automate.model import (
+    Action,
+    Assign,
+    Email,
+    EventTrigger,
+    LadderTrigger,
+    ScoreTrigger,
+)
 from leadpulse.core import clock
 from leadpulse.core.errors import NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import outbox as outbox_store
 from leadpulse.web.api import documents
+
+
+def _action(action: Action) -> dict[str, Any]:
+    if isinstance(action, Webhook):
+        return {"webhook": {"url": action.url}}
+    if isinstance(action, Email):
+        return {"email": {"to": action.to, "subject": action.subject}}
+    if isinstance(action, Assign):
+        return {"assign": {"to": action.to, "team": action.team, "rules": len(action.rules)}}
+    return {"task": {"kind": action.kind, "due_minutes": action.due_minutes}}
 
 
 def summary(item: Automation, version: int) -> dict[str, Any]:
@@ -34,10 +51,7 @@ def summary(item: Automation, version: int) -> dict[str, Any]:
         "site": item.site,
         "version": version,
         "when": when,
-        "actions": [
-            {"webhook": {"url": a.url}} if isinstance(a, Webhook) else {"email": {"to": a.to}}
-            for a in item.actions
-        ],
+        "actions": [_action(a) for a in item.actions],
         "cooldown_minutes": item.cooldown_minutes,
     }
 
