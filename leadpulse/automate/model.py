@@ -48,7 +48,14 @@ class EventTrigger:
     where: tuple[Match, ...] = ()
 
 
-Trigger = ScoreTrigger | LadderTrigger | EventTrigger
+@dataclass(frozen=True, slots=True)
+class InactiveTrigger:
+    """No activity from the lead for `days` (checked every minute by the server)."""
+
+    days: float
+
+
+Trigger = ScoreTrigger | LadderTrigger | EventTrigger | InactiveTrigger
 
 
 @dataclass(frozen=True, slots=True)

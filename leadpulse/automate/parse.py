@@ -13,6 +13,7 @@ from leadpulse.automate.model import (
     Automation,
     Email,
     EventTrigger,
+    InactiveTrigger,
     LadderTrigger,
     Match,
     ScoreTrigger,
@@ -31,7 +32,7 @@ class AutomationError(DocumentError):
 
 
 _KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minutes")
-_TRIGGERS = ("score", "band", "stage", "event")
+_TRIGGERS = ("score", "band", "stage", "event", "inactive")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
 _ACTIONS = ("webhook", "email", "assign", "task")
@@ -79,6 +80,12 @@ def _trigger(raw: Any, path: str) -> Trigger:
         return _score(value, where)
     if kind == "event":
         return _event(value, where)
+    if kind == "inactive":
+        data = doc.mapping(value, where)
+        doc.check_keys(data, ("days",), where)
+        return InactiveTrigger(
+            doc.positive(doc.required(data, "days", where), doc.at(where, "days"))
+        )
     return _ladder(kind, value, where)
 
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from leadpulse.automate.model import Automation, EventTrigger, LadderTrigger, ScoreTrigger
+from leadpulse.automate.model import (
+    Automation,
+    EventTrigger,
+    InactiveTrigger,
+    LadderTrigger,
+    ScoreTrigger,
+)
 from leadpulse.core.compare import MISSING, compare, lookup
 
 Scores = Mapping[str, Mapping[str, Any]]
@@ -26,6 +32,8 @@ def fired(
     if isinstance(trigger, ScoreTrigger):
         crossed = _score_crossed(trigger, before, after)
         return [crossed] if crossed else []
+    if isinstance(trigger, InactiveTrigger):
+        return []  # a matter of time, not of a change: see pipeline.automate.check_inactivity
     moved = _ladder_moved(trigger, before, after)
     return [moved] if moved else []
 

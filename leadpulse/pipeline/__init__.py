@@ -122,8 +122,18 @@ class Pipeline:
         self.writer.start(loop)
 
     def start_dispatcher(self) -> None:
-        """Deliver the outbox from this process (the server does; the CLI leaves it to it)."""
-        self.dispatcher.start()
+        """Deliver the outbox from this process, and look for quiet leads every minute (the
+        server does; the CLI leaves both to it)."""
+        self.dispatcher.start(every_minute=self.check_inactivity)
+
+    def check_inactivity(self) -> int:
+        """Fire the `inactive` automations that are due; returns the deliveries queued."""
+        self.automate.refresh()
+        now = clock.now_ms()
+        queued = self.writer.run_sync(lambda conn: self.automate.check_inactivity(conn, now))
+        if queued:
+            self.dispatcher.wake()
+        return queued
 
     def stop(self) -> None:
         self.dispatcher.stop()

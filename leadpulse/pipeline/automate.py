@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.automate import Automation, fired, parse_automation
-from leadpulse.automate.model import Assign, Email, Task, Webhook
+from leadpulse.automate.model import Assign, Email, InactiveTrigger, Task, Webhook
 from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
@@ -59,31 +59,62 @@ class AutomateStep:
         returns how many deliveries were queued."""
         events = [_event(r) for r in records]
         queued = 0
-        lead: dict[str, Any] | None = None
+        snapshot: list[dict[str, Any]] = []
         for automation in automations:
             for trigger in fired(automation, before, after, events):
-                since = now - int(automation.cooldown_minutes * 60_000)
-                if automation.cooldown_minutes and outbox_store.fired_since(
-                    conn, automation.key, lead_id, since
-                ):
-                    continue
-                outbox_store.record_firing(conn, automation.key, lead_id, trigger, now)
-                if lead is None:
-                    lead = _lead(conn, lead_id, after)
-                for action in automation.actions:
-                    if isinstance(action, Assign):
-                        _assign(conn, action, lead_id, lead, now)
-                    elif isinstance(action, Task):
-                        _task(conn, action, automation.key, lead, trigger, now)
-                    else:
-                        message_id = "msg_" + uuid.uuid4().hex
-                        kind, target, body = _effect(action, message_id, automation, trigger,
-                                                     lead, events, now)  # fmt: skip
-                        outbox_store.enqueue(
-                            conn, message_id=message_id, automation=automation.key,
-                            lead_id=lead_id, kind=kind, target=target, body=body, at=now,
-                        )  # fmt: skip
-                        queued += 1
+                if not snapshot:
+                    snapshot.append(_lead(conn, lead_id, after))
+                queued += self.fire(conn, automation, snapshot[0], trigger, events, now)
+        return queued
+
+    def fire(
+        self,
+        conn: Connection,
+        automation: Automation,
+        lead: dict[str, Any],
+        trigger: dict[str, Any],
+        events: list[dict[str, Any]],
+        now: int,
+    ) -> int:
+        """Record one firing for the lead (unless cooling down) and carry out its actions, in
+        order; returns how many outbox deliveries it queued."""
+        lead_id = lead["id"]
+        since = now - int(automation.cooldown_minutes * 60_000)
+        if automation.cooldown_minutes and outbox_store.fired_since(
+            conn, automation.key, lead_id, since
+        ):
+            return 0
+        outbox_store.record_firing(conn, automation.key, lead_id, trigger, now)
+        queued = 0
+        for action in automation.actions:
+            if isinstance(action, Assign):
+                _assign(conn, action, lead_id, lead, now)
+            elif isinstance(action, Task):
+                _task(conn, action, automation.key, lead, trigger, now)
+            else:
+                message_id = "msg_" + uuid.uuid4().hex
+                kind, target, body = _effect(action, message_id, automation, trigger, lead,
+                                             events, now)  # fmt: skip
+                outbox_store.enqueue(
+                    conn, message_id=message_id, automation=automation.key, lead_id=lead_id,
+                    kind=kind, target=target, body=body, at=now,
+                )  # fmt: skip
+                queued += 1
+        return queued
+
+    def check_inactivity(self, conn: Connection, now: int, limit: int = 500) -> int:
+        """Fire `inactive` automations for leads quiet for their N days: once per quiet spell —
+        a firing after the lead's last activity counts, so new activity re-arms it."""
+        queued = 0
+        for automation in self.saved.all:
+            trigger = automation.trigger
+            if not isinstance(trigger, InactiveTrigger):
+                continue
+            before = now - int(trigger.days * 86_400_000)
+            for lead_id, last_seen in outbox_store.quiet_leads(conn, automation.key, before, limit):
+                lead = _lead(conn, lead_id, lead_store.scores_of(conn, lead_id))
+                why = {"kind": "inactive", "days": trigger.days, "last_seen_at": _iso(last_seen)}
+                queued += self.fire(conn, automation, lead, why, [], now)
         return queued
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -45,8 +47,12 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._every_minute: Callable[[], object] | None = None
+        self._minute_at = 0.0
 
-    def start(self) -> None:
+    def start(self, every_minute: Callable[[], object] | None = None) -> None:
+        """Deliver from a thread of its own; `every_minute` runs there too, once a minute."""
+        self._every_minute = every_minute
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="leadpulse-outbox", daemon=True)
             self._thread.start()
@@ -66,6 +72,7 @@ class Dispatcher:
         with httpx.Client() as client:
             while not self._stopping.is_set():
                 try:
+                    self._tick()
                     worked = self.run_once(client)
                 except Exception:
                     log.exception("the outbox dispatcher failed; trying again shortly")
@@ -73,6 +80,11 @@ class Dispatcher:
                 if not worked:
                     self._wake.wait(self._pause())
                     self._wake.clear()
+
+    def _tick(self) -> None:
+        if self._every_minute is not None and time.monotonic() - self._minute_at >= 60:
+            self._minute_at = time.monotonic()
+            self._every_minute()
 
     def _pause(self) -> float:
         with self._engine.connect() as conn:

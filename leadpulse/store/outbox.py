@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store.rows import as_dict
-from leadpulse.store.schema import automation_firings, outbox
+from leadpulse.store.schema import automation_firings, leads, outbox
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
@@ -38,6 +38,25 @@ def record_firing(
             automation=automation, lead_id=lead_id, trigger=trigger, fired_at=at
         )
     )
+
+
+def quiet_leads(
+    conn: Connection, automation: str, seen_before: int, limit: int
+) -> list[tuple[int, int]]:
+    """(lead, last seen) of leads not seen since `seen_before` for which `automation` has not
+    fired since they were last seen."""
+    fired_after = sa.exists().where(
+        automation_firings.c.automation == automation,
+        automation_firings.c.lead_id == leads.c.id,
+        automation_firings.c.fired_at >= leads.c.last_seen_at,
+    )
+    rows = conn.execute(
+        sa.select(leads.c.id, leads.c.last_seen_at)
+        .where(leads.c.merged_into.is_(None), leads.c.last_seen_at <= seen_before, ~fired_after)
+        .order_by(leads.c.last_seen_at, leads.c.id)
+        .limit(limit)
+    )
+    return [(r.id, r.last_seen_at) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

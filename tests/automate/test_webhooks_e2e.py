@@ -311,3 +311,33 @@ def test_an_email_reaches_a_real_smtp_server(settings: Settings, engine: Engine)
     assert got.get_payload().strip() == "Your score is 50.0."
     dead = next(r for r in rows(engine) if r["status"] == "dead")
     assert dead["attempts"] == 1 and "has no email" in dead["last_error"]
+
+
+def test_inactivity_fires_once_per_quiet_spell(fast: Pipeline) -> None:
+    from leadpulse.core import clock
+
+    start = clock.now_ms()
+    day = 86_400_000
+    clock.set_clock(lambda: start)
+    try:
+        fast.publish_model("website", MODEL)
+        with receiver() as crm:
+            quiet = automation(crm.url, "{inactive: {days: 14}}", cooldown=0, key="quiet")
+            fast.save_definition("automation", "quiet", quiet)
+            lead = lead_of(fast, "fay")
+            views(fast, "fay", 1)
+            assert fast.check_inactivity() == 0  # seen just now
+            clock.set_clock(lambda: start + 15 * day)
+            assert fast.check_inactivity() == 1
+            assert fast.check_inactivity() == 0  # once per quiet spell
+            [got] = wait_for(lambda: crm.requests, "the inactivity webhook")
+            clock.set_clock(lambda: start + 16 * day)
+            views(fast, "fay", 1)  # back a day later: re-armed
+            clock.set_clock(lambda: start + 30 * day)
+            assert fast.check_inactivity() == 1
+            wait_for(lambda: len(crm.requests) == 2, "the second inactivity webhook")
+    finally:
+        clock.set_clock(None)
+    trigger = got.json["trigger"]
+    assert trigger["kind"] == "inactive" and trigger["days"] == 14
+    assert got.json["lead"]["id"] == lead

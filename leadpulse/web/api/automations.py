@@ -45,6 +45,8 @@ def summary(item: Automation, version: int) -> dict[str, Any]:
         when = {trigger.ladder: {"model": trigger.model, move: trigger.name}}
     elif isinstance(trigger, EventTrigger):
         when = {"event": {"type": trigger.type}}
+    else:
+        when = {"inactive": {"days": trigger.days}}
     return {
         "key": item.key,
         "name": item.name,
