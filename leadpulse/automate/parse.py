@@ -42,16 +42,7 @@ _MIN_SECRET = 16
 def parse_automation(
     source_text: str | bytes | dict[str, Any], source: str = "automation"
 ) -> Automation:
-    data: Any = source_text
-    if isinstance(source_text, str | bytes):
-        data = doc.load_yaml(source_text, source, AutomationError)
-    try:
-        if not isinstance(data, Mapping):
-            raise Invalid("", f"the top level must be a mapping, got {doc.describe(data)}")
-        return _automation(dict(data))
-    except Invalid as err:
-        where = f"{err.shown}: " if err.path else ""
-        raise AutomationError(f"{source}: {where}{err.reason}", field=err.path or None) from None
+    return doc.read(source_text, source, AutomationError, _automation)
 
 
 def _automation(data: dict[str, Any]) -> Automation:

@@ -55,6 +55,26 @@ class Invalid(Exception):
         return self
 
 
+def read(
+    source_text: str | bytes | Mapping[str, Any],
+    source: str,
+    error: type[DocumentError],
+    build: Callable[[dict[str, Any]], _T],
+) -> _T:
+    """A checked value from YAML/JSON text or a decoded mapping: `build` reads the top-level
+    mapping; any `Invalid` becomes `error` naming the source and the path."""
+    data: Any = source_text
+    if isinstance(source_text, str | bytes):
+        data = load_yaml(source_text, source, error)
+    try:
+        if not isinstance(data, Mapping):
+            raise Invalid("", f"the top level must be a mapping, got {describe(data)}")
+        return build(dict(data))
+    except Invalid as err:
+        where = f"{err.shown}: " if err.path else ""
+        raise error(f"{source}: {where}{err.reason}", field=err.path or None) from None
+
+
 def load_yaml(text: str | bytes, source: str, error: type[DocumentError] = DocumentError) -> Any:
     """Decode YAML (JSON is YAML); a syntax error names the source, line and column."""
     try:

@@ -69,16 +69,9 @@ def parse_definition(
     kind: Kind, source_text: str | bytes | dict[str, Any], source: str = "definition"
 ) -> Definition:
     """A checked offer or personalisation from YAML/JSON text or a decoded dict."""
-    data: Any = source_text
-    if isinstance(source_text, str | bytes):
-        data = doc.load_yaml(source_text, source, EngageError)
-    try:
-        if not isinstance(data, Mapping):
-            raise Invalid("", f"the top level must be a mapping, got {doc.describe(data)}")
-        return _offer(dict(data)) if kind == "offer" else _personalization(dict(data))
-    except Invalid as err:
-        where = f"{err.shown}: " if err.path else ""
-        raise EngageError(f"{source}: {where}{err.reason}", field=err.path or None) from None
+    return doc.read(
+        source_text, source, EngageError, _offer if kind == "offer" else _personalization
+    )
 
 
 # -- offers ---------------------------------------------------------------------------------
