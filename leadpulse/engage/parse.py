@@ -69,9 +69,8 @@ def parse_definition(
     kind: Kind, source_text: str | bytes | dict[str, Any], source: str = "definition"
 ) -> Definition:
     """A checked offer or personalisation from YAML/JSON text or a decoded dict."""
-    return doc.read(
-        source_text, source, EngageError, _offer if kind == "offer" else _personalization
-    )
+    build: Callable[[dict[str, Any]], Definition] = _offer if kind == "offer" else _personalization
+    return doc.read(source_text, source, EngageError, build)
 
 
 # -- offers ---------------------------------------------------------------------------------
