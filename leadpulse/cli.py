@@ -493,8 +493,12 @@ def demo(
                 events = demo_shop.simulate(pipeline, site, visitors)
             secret = pipeline.create_api_key("demo")
             err.print(f"demo: {visitors} visitors, {events} events")
-            err.print(f"admin key (shown once): {secret}")
-            err.print(f"  curl -H 'Authorization: Bearer {secret}' '{base}/v1/leads?sort=-score'")
+            err.print(f"admin key (shown once): {secret}", soft_wrap=True)
+            err.print(
+                f"  curl -H 'Authorization: Bearer {secret}' '{base}/v1/leads?sort=-score'",
+                soft_wrap=True,
+                highlight=False,
+            )
         else:
             err.print("demo: already set up (make a new one with a fresh database)")
     err.print(f"demo shop: {base}/demo/   API docs: {base}/docs")

@@ -146,7 +146,7 @@ async def _visitor(
             sent += await _meets_offer(pipeline, site, rng, anon, session, at, ctx, callback)
         elif visit == 0 and ("medium=email" in arrival.query or rng.random() < eager * 0.5):
             # a newsletter reader is known by the link; others leave an email for the price list
-            await pipeline.identify(site, anon, _person(rng, email=True), ctx)
+            await pipeline.identify(site, anon, _person(random.Random(anon), email=True), ctx)
         at += rng.randrange(3_600_000, 86_400_000)
         at = min(at, now - 60_000)
     return sent
@@ -167,7 +167,7 @@ async def _meets_offer(
     seen = {"offer": offer.key, "group": group}
     events = [_event("offer_view", at + 5_000, session, properties=seen)]
     if group != HOLDOUT and rng.random() < 0.6:
-        lead = await pipeline.identify(site, anon, _person(rng, phone=True), ctx)
+        lead = await pipeline.identify(site, anon, _person(random.Random(anon), phone=True), ctx)
         if lead.lead is not None and rng.random() < 0.4:
             outcome: dict[str, Any] = rng.choice(
                 [{"outcome": "won", "value": rng.randrange(800, 6000)}, {"outcome": "lost"}]
@@ -181,6 +181,8 @@ async def _meets_offer(
 
 
 def _person(rng: random.Random, *, email: bool = False, phone: bool = False) -> dict[str, Any]:
+    """One person per visitor (`rng` is seeded with the anonymous id): the same name on the
+    newsletter sign-up and in the call-back popup."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
     traits: dict[str, Any] = {"name": f"{first} {last}"}
     if email:

@@ -576,6 +576,11 @@ class Pipeline:
             _combine_touches(conn, lead_id, snapshot)
         merged_traits = identity.merge_traits(merged_traits, traits)
         update = {**values, "traits": merged_traits}
+        if not (contact.email and contact.phone):
+            # quality describes the lead's contact data, not only what this call sent
+            kept = {"email": values.get("email") or current["email"],
+                    "phone": values.get("phone") or current["phone"]}  # fmt: skip
+            update["quality"] = self.contact(kept)[1]["quality"]
         if traits.get("source") and not current["source"]:
             update["source"] = traits["source"]
         lead_store.update_lead(conn, lead_id, update, at)

@@ -150,3 +150,19 @@ def test_do_not_track_identify_is_ignored_and_readable_by_the_page(
     assert r.headers["access-control-allow-origin"] == "https://shop.example"
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(leads)).scalar_one() == 0
+
+
+def test_quality_describes_the_leads_contact_data_not_only_the_last_call(
+    client: TestClient, site: dict[str, str], engine: Engine
+) -> None:
+    """A visitor signs up with an email, later leaves a phone in a popup: both count."""
+    for traits in ({"email": "kim@example.com"}, {"phone": "+48 600 123 456"}):
+        r = client.post(
+            "/v1/identify",
+            json={"write_key": site["write_key"], "anonymous_id": "kim", "traits": traits},
+        )
+        assert r.status_code == 200, r.text
+    with engine.connect() as conn:
+        quality = conn.execute(sa.select(leads.c.quality)).scalar_one()
+    assert quality["email"] == "valid" and quality["phone"] == "valid"
+    assert quality["issues"] == []
