@@ -102,7 +102,18 @@ class Task:
     note: str
 
 
-Action = Webhook | Email | Assign | Task
+@dataclass(frozen=True, slots=True)
+class SetTraits:
+    """Set traits on the lead (`set: {plan: pro}`) and add tags (`tag: vip` adds to `tags`).
+
+    Traits set here do not re-score the lead at once (that could fire automations in a loop);
+    fit rules see them at the lead's next change."""
+
+    traits: tuple[tuple[str, Scalar], ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+Action = Webhook | Email | Assign | Task | SetTraits
 
 
 @dataclass(frozen=True, slots=True)

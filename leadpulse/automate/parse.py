@@ -17,6 +17,7 @@ from leadpulse.automate.model import (
     LadderTrigger,
     Match,
     ScoreTrigger,
+    SetTraits,
     Task,
     Trigger,
     Webhook,
@@ -35,7 +36,7 @@ _KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minu
 _TRIGGERS = ("score", "band", "stage", "event", "inactive")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
-_ACTIONS = ("webhook", "email", "assign", "task")
+_ACTIONS = ("webhook", "email", "assign", "task", "tag", "set")
 _MIN_SECRET = 16
 
 
@@ -212,9 +213,25 @@ def _webhook(raw: Any, path: str) -> Webhook:
     return Webhook(url, secret)
 
 
+def _tag(raw: Any, path: str) -> SetTraits:
+    """`tag: vip` or `tag: [vip, callback-offer]`."""
+    tags = raw if isinstance(raw, list) else [raw]
+    return SetTraits(tags=tuple(doc.name(t, doc.item(path, i)) for i, t in enumerate(tags)))
+
+
+def _set(raw: Any, path: str) -> SetTraits:
+    """`set: {plan: pro, lifecycle: customer}`."""
+    data = doc.mapping(raw, path)
+    if not data:
+        raise Invalid(path, "name at least one trait to set")
+    return SetTraits(traits=tuple((k, doc.scalar(v, doc.at(path, k))) for k, v in data.items()))
+
+
 _ACTION_READERS: dict[str, Callable[[Any, str], Action]] = {
     "webhook": _webhook,
     "email": _email,
     "assign": _assign,
     "task": _task,
+    "tag": _tag,
+    "set": _set,
 }

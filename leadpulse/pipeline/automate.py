@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.automate import Automation, fired, parse_automation
-from leadpulse.automate.model import Assign, Email, InactiveTrigger, Task, Webhook
+from leadpulse.automate.model import Assign, Email, InactiveTrigger, SetTraits, Task, Webhook
 from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
@@ -91,6 +91,8 @@ class AutomateStep:
                 _assign(conn, action, lead_id, lead, now)
             elif isinstance(action, Task):
                 _task(conn, action, automation.key, lead, trigger, now)
+            elif isinstance(action, SetTraits):
+                _set_traits(conn, action, lead, now)
             else:
                 message_id = "msg_" + uuid.uuid4().hex
                 kind, target, body = _effect(action, message_id, automation, trigger, lead,
@@ -152,6 +154,17 @@ def _task(
         "kind": action.kind, "note": note, "due_at": now + int(action.due_minutes * 60_000),
         "created_at": now,
     })  # fmt: skip
+
+
+def _set_traits(conn: Connection, action: SetTraits, lead: dict[str, Any], now: int) -> None:
+    traits = dict(lead.get("traits") or {})
+    traits.update(action.traits)
+    if action.tags:
+        tags = traits.get("tags")
+        current = [str(t) for t in tags] if isinstance(tags, list) else []
+        traits["tags"] = current + [t for t in action.tags if t not in current]
+    lead_store.update_lead(conn, lead["id"], {"traits": traits}, now)
+    lead["traits"] = traits
 
 
 def _manager(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ its deliveries, and 50 concurrent events fire exactly once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -341,3 +342,32 @@ def test_inactivity_fires_once_per_quiet_spell(fast: Pipeline) -> None:
     trigger = got.json["trigger"]
     assert trigger["kind"] == "inactive" and trigger["days"] == 14
     assert got.json["lead"]["id"] == lead
+
+
+def test_tags_and_traits_and_an_offer_shown_because_of_them(fast: Pipeline) -> None:
+    """An automation tags a lead; an offer whose condition is that tag appears in the lead's
+    next collect answer — how an automation shows an on-site offer through the tracker."""
+    fast.publish_model("website", MODEL)
+    tagging = (
+        "key: vip\nwhen: {score: {model: website, above: 50}}\nactions:\n"
+        "  - tag: vip-offer\n  - set: {lifecycle: sql}\n"
+    )
+    fast.save_definition("automation", "vip", tagging)
+    offer = (
+        "key: vip-callback\nwhen: {match: {traits.tags: {contains: vip-offer}}}\n"
+        "show: {title: We call you back, fields: [phone]}\n"
+    )
+    fast.save_definition("offer", "vip-callback", offer)
+    lead = lead_of(fast, "gus")
+    views(fast, "gus", 5)
+    site = fast._shop  # type: ignore[attr-defined]
+    ctx = fast.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+    batch = Batch(write_key=site.write_key, anonymous_id="gus",
+                  events=[Event(id=uuid.uuid4().hex, type="page_view")])  # fmt: skip
+    answer = asyncio.run(fast.collect(site, batch, ctx))
+    assert [d["key"] for d in answer.decisions] == ["vip-callback"]
+    with fast.engine.connect() as conn:
+        traits = conn.execute(sa.text("SELECT traits FROM leads WHERE id = :i"), {"i": lead})
+        stored = traits.scalar_one()
+    stored = json.loads(stored) if isinstance(stored, str) else stored
+    assert stored["tags"] == ["vip-offer"] and stored["lifecycle"] == "sql"

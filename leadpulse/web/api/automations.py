@@ -16,6 +16,7 @@ from leadpulse.automate.model import (
     EventTrigger,
     LadderTrigger,
     ScoreTrigger,
+    Task,
 )
 from leadpulse.core import clock
 from leadpulse.core.errors import NotFound
@@ -31,7 +32,9 @@ def _action(action: Action) -> dict[str, Any]:
         return {"email": {"to": action.to, "subject": action.subject}}
     if isinstance(action, Assign):
         return {"assign": {"to": action.to, "team": action.team, "rules": len(action.rules)}}
-    return {"task": {"kind": action.kind, "due_minutes": action.due_minutes}}
+    if isinstance(action, Task):
+        return {"task": {"kind": action.kind, "due_minutes": action.due_minutes}}
+    return {"set": dict(action.traits), "tag": list(action.tags)}
 
 
 def summary(item: Automation, version: int) -> dict[str, Any]:
