@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from leadpulse.automate import parse_automation
+from leadpulse.automate.segments import parse_segment
 from leadpulse.collect.csvfile import Row, RowError, open_csv, read_rows
 from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput, LeadpulseError
@@ -31,6 +32,7 @@ from leadpulse.pipeline.offline import score_csv
 from leadpulse.scoring.parse import load_model_file
 from leadpulse.store import engage as engage_store
 from leadpulse.store import migrate as migrations
+from leadpulse.store import segments as segment_store
 from leadpulse.store import sites as site_store
 from leadpulse.store.engine import create_engine
 from leadpulse.store.lead_list import LeadFilter, list_leads
@@ -469,6 +471,24 @@ app.add_typer(
     _definition_commands("automation", "automation", parse_automation, _actions),
     name="automation",
 )
+segment_app = _definition_commands("segment", "segment", parse_segment, lambda item: item.name)
+app.add_typer(segment_app, name="segment")
+
+
+@segment_app.command("members")
+def segment_members(
+    key: Annotated[str, typer.Argument(help="The segment's key.")],
+    limit: Annotated[int, typer.Option(help="How many at most.")] = 100,
+) -> None:
+    """The segment's current members."""
+    with _pipeline() as pipeline, pipeline.engine.connect() as conn:
+        members = segment_store.members(conn, key, 0, limit)
+    table = Table("lead", "name", "email", "phone", "score", "since")
+    for m in members:
+        since = clock.to_iso(m["entered_at"]) or ""
+        table.add_row(str(m["id"]), m["name"] or "", m["email"] or "", m["phone"] or "",
+                      f"{m['score']:g}", since)  # fmt: skip
+    out.print(table)
 
 
 @app.command()

@@ -55,7 +55,15 @@ class InactiveTrigger:
     days: float
 
 
-Trigger = ScoreTrigger | LadderTrigger | EventTrigger | InactiveTrigger
+@dataclass(frozen=True, slots=True)
+class SegmentTrigger:
+    """The lead entering (`enters`) or leaving a segment."""
+
+    segment: str
+    enters: bool
+
+
+Trigger = ScoreTrigger | LadderTrigger | EventTrigger | InactiveTrigger | SegmentTrigger
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from leadpulse.automate.model import (
     LadderTrigger,
     Match,
     ScoreTrigger,
+    SegmentTrigger,
     SetTraits,
     Task,
     Trigger,
@@ -33,7 +34,7 @@ class AutomationError(DocumentError):
 
 
 _KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minutes")
-_TRIGGERS = ("score", "band", "stage", "event", "inactive")
+_TRIGGERS = ("score", "band", "stage", "event", "inactive", "segment")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
 _ACTIONS = ("webhook", "email", "assign", "task", "tag", "set")
@@ -72,6 +73,13 @@ def _trigger(raw: Any, path: str) -> Trigger:
         return _score(value, where)
     if kind == "event":
         return _event(value, where)
+    if kind == "segment":
+        data = doc.mapping(value, where)
+        doc.check_keys(data, ("enters", "leaves"), where)
+        if len(data) != 1:
+            raise Invalid(where, "needs enters or leaves (a segment's key)")
+        move, segment = next(iter(data.items()))
+        return SegmentTrigger(doc.key(segment, doc.at(where, move)), move == "enters")
     if kind == "inactive":
         data = doc.mapping(value, where)
         doc.check_keys(data, ("days",), where)
@@ -111,11 +119,11 @@ def _event(raw: Any, path: str) -> EventTrigger:
     data = doc.mapping(raw, path)
     doc.check_keys(data, ("type", "where"), path)
     kind = doc.name(doc.required(data, "type", path), doc.at(path, "type"))
-    where = _matches(data["where"], doc.at(path, "where")) if "where" in data else ()
+    where = read_matches(data["where"], doc.at(path, "where")) if "where" in data else ()
     return EventTrigger(kind, where)
 
 
-def _matches(raw: Any, path: str) -> tuple[Match, ...]:
+def read_matches(raw: Any, path: str) -> tuple[Match, ...]:
     """`{offer: callback, country: [PL, DE], url: {matches: '*/pricing*'}}`."""
     matches: list[Match] = []
     for name, condition in doc.mapping(raw, path).items():
@@ -163,7 +171,7 @@ def _assign(raw: Any, path: str) -> Assign:
             at = doc.item(where, i)
             item = doc.mapping(rule, at)
             doc.check_keys(item, ("match", "to"), at)
-            match = _matches(doc.required(item, "match", at), doc.at(at, "match"))
+            match = read_matches(doc.required(item, "match", at), doc.at(at, "match"))
             rules.append(AssignRule(match, doc.key(doc.required(item, "to", at), doc.at(at, "to"))))
     return Assign(
         rules=tuple(rules),

@@ -15,7 +15,9 @@ from leadpulse.automate.model import (
     EventTrigger,
     InactiveTrigger,
     LadderTrigger,
+    Match,
     ScoreTrigger,
+    SegmentTrigger,
 )
 from leadpulse.core.compare import MISSING, compare, lookup
 
@@ -23,10 +25,20 @@ Scores = Mapping[str, Mapping[str, Any]]
 
 
 def fired(
-    automation: Automation, before: Scores, after: Scores, events: Sequence[Mapping[str, Any]]
+    automation: Automation,
+    before: Scores,
+    after: Scores,
+    events: Sequence[Mapping[str, Any]],
+    moves: Sequence[tuple[str, bool]] = (),
 ) -> list[dict[str, Any]]:
-    """What fired, as the `trigger` part of the webhook payload; empty when nothing did."""
+    """What fired, as the `trigger` part of the webhook payload; empty when nothing did.
+
+    `moves` are the segments the lead entered (True) or left (False) with this change."""
     trigger = automation.trigger
+    if isinstance(trigger, SegmentTrigger):
+        hit = (trigger.segment, trigger.enters) in moves
+        move = "enters" if trigger.enters else "leaves"
+        return [{"kind": "segment", "segment": trigger.segment, "move": move}] if hit else []
     if isinstance(trigger, EventTrigger):
         return [_event_fired(trigger, e) for e in events if _event_matches(trigger, e)]
     if isinstance(trigger, ScoreTrigger):
@@ -64,10 +76,14 @@ def _ladder_moved(trigger: LadderTrigger, before: Scores, after: Scores) -> dict
 
 
 def _event_matches(trigger: EventTrigger, event: Mapping[str, Any]) -> bool:
-    if event.get("type") != trigger.type:
-        return False
+    return event.get("type") == trigger.type and matches(trigger.where, event)
+
+
+def matches(where: Sequence[Match], event: Mapping[str, Any]) -> bool:
+    """Every condition holds on the event; a name not among its fields is looked up in its
+    properties (`offer` and `properties.offer` both work)."""
     props = event.get("properties") or {}
-    for match in trigger.where:
+    for match in where:
         value = lookup(event, match.field)
         if value is MISSING and isinstance(props, Mapping):
             value = lookup(props, match.field)

@@ -261,6 +261,7 @@ class Pipeline:
         self.engage.refresh()
         self.automate.refresh()
         automations = self.automate.active(site.key)
+        watching = self.automate.watching(site.key)
         queued = 0
 
         def unit(conn: Connection) -> list[_Stored]:
@@ -271,7 +272,7 @@ class Pipeline:
                 scores: dict[str, Score] = {}
                 decisions: list[dict[str, Any]] = []
                 if new and not ref.is_bot:
-                    lead = ref.lead_id if automations else None
+                    lead = ref.lead_id if watching else None
                     before = lead_store.scores_of(conn, lead) if lead is not None else {}
                     scores = self.scoring.on_events(
                         conn, scorer, ref.lead_id, ref.id, site.key, ctx, new, received_at
@@ -596,9 +597,10 @@ class Pipeline:
         assert row is not None
         traits: dict[str, Any] = row["traits"]
         automations = self.automate.active(site_key)
-        before = lead_store.scores_of(conn, lead_id) if automations else {}
+        watching = self.automate.watching(site_key)
+        before = lead_store.scores_of(conn, lead_id) if watching else {}
         scores = self.scoring.on_traits(conn, scorer, lead_id, traits, at)
-        if automations:
+        if watching:
             after = {k: v.to_dict() for k, v in scores.items()}
             if self.automate.on_change(conn, automations, lead_id, before, after, [], at):
                 self.dispatcher.wake()

@@ -5,7 +5,7 @@ a crash can never fire without recording or record without delivering."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,16 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.automate import Automation, fired, parse_automation
-from leadpulse.automate.model import Assign, Email, InactiveTrigger, SetTraits, Task, Webhook
+from leadpulse.automate.model import (
+    Assign,
+    Email,
+    InactiveTrigger,
+    SetTraits,
+    Task,
+    Webhook,
+)
+from leadpulse.automate.segments import Count, Segment, holds, parse_segment
+from leadpulse.automate.triggers import matches
 from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
@@ -22,8 +31,10 @@ from leadpulse.store import engage as definition_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import outbox as outbox_store
 from leadpulse.store import owners as owner_store
+from leadpulse.store import segments as segment_store
 
 KIND = "automation"
+SEGMENT = "segment"
 PAYLOAD_VERSION = 1
 _LEAD_FIELDS = (
     "id", "email", "phone", "name", "company", "source", "country", "channel", "traits",
@@ -35,15 +46,22 @@ class AutomateStep:
     """The saved automations of this process, and what they do inside a change."""
 
     def __init__(self, engine: Engine) -> None:
-        self.saved: Saved[Automation] = Saved(engine, _load, _parse)
+        self.saved: Saved[Automation] = Saved(engine, _loader(KIND), _parse)
+        self.segments: Saved[Segment] = Saved(engine, _loader(SEGMENT), _parse_segment)
 
     def refresh(self, force: bool = False) -> None:
         self.saved.refresh(force)
+        self.segments.refresh(force)
 
     def active(self, site_key: str | None) -> list[Automation]:
         if site_key is None:
             return [a for a in self.saved.all if a.site is None]
         return self.saved.for_site(site_key)
+
+    def watching(self, site_key: str | None) -> bool:
+        """Whether a change to a lead of this site needs `on_change` at all."""
+        segments = self.segments.all if site_key is None else self.segments.for_site(site_key)
+        return bool(self.active(site_key) or segments)
 
     def on_change(
         self,
@@ -60,12 +78,39 @@ class AutomateStep:
         events = [_event(r) for r in records]
         queued = 0
         snapshot: list[dict[str, Any]] = []
+        moves: list[tuple[str, bool]] = []
+        if self.segments.all:
+            snapshot.append(_lead(conn, lead_id, after))
+            moves = self._segments(conn, snapshot[0], now)
         for automation in automations:
-            for trigger in fired(automation, before, after, events):
+            for trigger in fired(automation, before, after, events, moves):
                 if not snapshot:
                     snapshot.append(_lead(conn, lead_id, after))
                 queued += self.fire(conn, automation, snapshot[0], trigger, events, now)
         return queued
+
+    def _segments(self, conn: Connection, lead: dict[str, Any], now: int) -> list[tuple[str, bool]]:
+        """Enter and leave segments as the lead now is; returns the moves (key, entered)."""
+        lead_id = lead["id"]
+        inside = segment_store.current(conn, lead_id)
+        moves = []
+
+        def count(c: Count) -> int:
+            since = c.since
+            if c.within_days is not None:
+                since = max(since or 0, now - int(c.within_days * 86_400_000))
+            found = segment_store.lead_events(conn, lead_id, c.type, since, c.until)
+            return sum(1 for e in found if matches(c.where, e))
+
+        for segment in self.segments.all:
+            member = holds(segment.when, lead, count)
+            if member and segment.key not in inside:
+                segment_store.enter(conn, segment.key, lead_id, now)
+                moves.append((segment.key, True))
+            elif not member and segment.key in inside:
+                segment_store.leave(conn, segment.key, lead_id, now)
+                moves.append((segment.key, False))
+        return moves
 
     def fire(
         self,
@@ -209,6 +254,8 @@ def _lead(conn: Connection, lead_id: int, scores: Mapping[str, Any]) -> dict[str
     owner = owner_store.owner_of(conn, lead_id)
     lead["owner"] = _manager(owner) if owner else None
     lead["band"] = {k: v.get("band") for k, v in scores.items()}
+    lead["stage"] = {k: v.get("stage") for k, v in scores.items()}
+    lead["score"] = {k: v.get("total") for k, v in scores.items()}
     for stamp in ("created_at", "last_seen_at"):
         value = lead[stamp]
         if isinstance(value, int):
@@ -244,8 +291,15 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def _load(conn: Connection) -> list[tuple[str, str, int, str]]:
-    return [(KIND, *row) for row in definition_store.active(conn, KIND)]
+def _loader(kind: str) -> Callable[[Connection], list[tuple[str, str, int, str]]]:
+    def load(conn: Connection) -> list[tuple[str, str, int, str]]:
+        return [(kind, *row) for row in definition_store.active(conn, kind)]
+
+    return load
+
+
+def _parse_segment(_kind: str, source: str, name: str) -> Segment:
+    return parse_segment(source, name)
 
 
 def _parse(_kind: str, source: str, name: str) -> Automation:

@@ -21,6 +21,7 @@ from leadpulse.store.schema import (
     outcomes,
     score_ledger,
     score_states,
+    segment_members,
     tasks,
     visitors,
 )
@@ -168,6 +169,7 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(outbox).where(outbox.c.lead_id.in_(ids)))
     conn.execute(sa.delete(tasks).where(tasks.c.lead_id.in_(ids)))
+    conn.execute(sa.delete(segment_members).where(segment_members.c.lead_id.in_(ids)))
     conn.execute(sa.delete(automation_firings).where(automation_firings.c.lead_id.in_(ids)))
     conn.execute(sa.delete(events).where(events.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.lead_id.in_(ids)))

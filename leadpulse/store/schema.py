@@ -305,3 +305,14 @@ tasks = sa.Table(
     sa.Column("done_at", Ms),
     sa.Index(None, "manager_id", "status", "due_at"),
 )
+
+segment_members = sa.Table(
+    "segment_members",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("segment", sa.String(64), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("entered_at", Ms, nullable=False),
+    sa.Column("left_at", Ms),
+    sa.Index(None, "segment", "left_at", "lead_id"),
+)

@@ -20,7 +20,7 @@ from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
 from leadpulse.web.app import create_app
 from tests.automate.receiver import receiver
-from tests.automate.test_webhooks_e2e import MODEL, SECRET, _free_port, wait_for
+from tests.automate.support import MODEL, SECRET, free_port, wait_for
 
 CHAIN = """key: hot-lead-chain
 name: Hot lead to sales
@@ -48,7 +48,7 @@ class Inbox(MessageHandler):
 @pytest.fixture
 def smtp() -> Iterator[tuple[int, Inbox]]:
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield port, inbox

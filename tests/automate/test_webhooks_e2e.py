@@ -13,12 +13,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
@@ -32,15 +30,7 @@ from leadpulse.store.engine import create_engine
 from leadpulse.store.schema import automation_firings, outbox
 from leadpulse.web.app import create_app
 from tests.automate.receiver import receiver
-
-T = TypeVar("T")
-SECRET = "whsec_" + "c2VjcmV0LWtleS1mb3ItdGVzdHM="  # base64 of "secret-key-for-tests"
-MODEL = """key: website
-bands: {cold: 0, warm: 20, hot: 50}
-rules:
-  - {key: page, when: {event: page_view}, points: 10}
-  - {key: unsubscribed, when: {event: unsubscribed}, points: -100}
-"""
+from tests.automate.support import MODEL, SECRET, free_port, wait_for
 
 
 def automation(url: str, when: str, cooldown: int = 60, key: str = "hot-to-crm") -> str:
@@ -48,27 +38,6 @@ def automation(url: str, when: str, cooldown: int = 60, key: str = "hot-to-crm")
         f"key: {key}\nwhen: {when}\ncooldown_minutes: {cooldown}\n"
         f"actions:\n  - webhook: {{url: '{url}', secret: '{SECRET}'}}\n"
     )
-
-
-def wait_for(check: Callable[[], T], what: str, timeout: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def fast(settings: Settings, engine: Engine) -> Iterator[Pipeline]:
-    """A pipeline whose dispatcher retries after 50 ms, doubling, and gives up after 3."""
-    p = Pipeline(settings.replace(webhook_retry_seconds=0.05, webhook_max_attempts=3), engine)
-    p.start()
-    p.start_dispatcher()
-    yield p
-    p.stop()
 
 
 def lead_of(pipeline: Pipeline, anon: str) -> int:
@@ -213,7 +182,7 @@ def test_a_killed_server_delivers_after_restart(db_url: str, tmp_path: Path) -> 
         }
 
         def serve() -> tuple[subprocess.Popen[bytes], str]:
-            port = _free_port()
+            port = free_port()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "leadpulse", "serve", "--port", str(port)], env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -248,14 +217,6 @@ def test_a_killed_server_delivers_after_restart(db_url: str, tmp_path: Path) -> 
     engine.dispose()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _up(base: str) -> bool:
     try:
         return httpx.get(f"{base}/health", timeout=1).status_code == 200
@@ -273,7 +234,7 @@ def test_an_email_reaches_a_real_smtp_server(settings: Settings, engine: Engine)
         def handle_message(self, message: Any) -> None:
             inbox.append(message)
 
-    port = _free_port()
+    port = free_port()
     smtp = Controller(Inbox(), hostname="127.0.0.1", port=port)
     smtp.start()
     p = Pipeline(

@@ -16,6 +16,7 @@ from leadpulse.automate.model import (
     EventTrigger,
     LadderTrigger,
     ScoreTrigger,
+    SegmentTrigger,
     Task,
 )
 from leadpulse.core import clock
@@ -48,6 +49,8 @@ def summary(item: Automation, version: int) -> dict[str, Any]:
         when = {trigger.ladder: {"model": trigger.model, move: trigger.name}}
     elif isinstance(trigger, EventTrigger):
         when = {"event": {"type": trigger.type}}
+    elif isinstance(trigger, SegmentTrigger):
+        when = {"segment": {"enters" if trigger.enters else "leaves": trigger.segment}}
     else:
         when = {"inactive": {"days": trigger.days}}
     return {
