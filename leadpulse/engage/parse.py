@@ -39,6 +39,7 @@ class EngageError(DocumentError):
 VISIT_VALUES = (
     "keyword", "channel", "source", "medium", "campaign", "landing_page", "referrer_host",
     "country", "region", "city", "browser", "os", "device", "language", "page", "path", "known",
+    "segments",
 )  # fmt: skip
 """What a condition can look at, besides `traits.*`, `score.*`, `band.*` and `stage.*`."""
 
@@ -46,8 +47,8 @@ _PREFIXES = ("traits.", "score.", "band.", "stage.")
 _OPERATORS: tuple[Operator, ...] = get_args(Operator)
 
 _WHEN_KEYS = (
-    "score", "band", "stage", "page", "match", "any", "exit_intent", "seconds_on_page",
-    "scroll_depth",
+    "score", "band", "stage", "segment", "page", "match", "any", "exit_intent",
+    "seconds_on_page", "scroll_depth",
 )  # fmt: skip
 _MOMENTS = ("exit_intent", "seconds_on_page", "scroll_depth")
 _OFFER_KEYS = ("key", "name", "description", "site", "when", "show", "frequency", "holdout")
@@ -195,6 +196,9 @@ def _when(raw: Any, path: str) -> When:
     for ladder in ("score", "band", "stage"):
         if ladder in data:
             tests.append(_model_test(ladder, data[ladder], doc.at(path, ladder)))
+    if "segment" in data:
+        segment = doc.key(data["segment"], doc.at(path, "segment"))
+        tests.append(Check("segments", "contains", segment))
     if "page" in data:
         tests.append(_page(data["page"], doc.at(path, "page")))
     if "match" in data:

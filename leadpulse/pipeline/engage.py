@@ -15,6 +15,7 @@ from leadpulse.pipeline.saved import Saved
 from leadpulse.scoring import Score
 from leadpulse.store import engage as engage_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import segments as segment_store
 from leadpulse.store import visitors as visitor_store
 from leadpulse.store.engage import Exposure
 
@@ -101,6 +102,7 @@ def _view(
     page = next((r.url for r in reversed(records) if r.type == "page_view" and r.url), None)
     page = page or next((r.url for r in reversed(records) if r.url), None)
     traits = lead_store.traits_of(conn, lead_id) if lead_id is not None else {}
+    segments = sorted(segment_store.current(conn, lead_id)) if lead_id is not None else []
     view: dict[str, Any] = {
         "country": ctx.country,
         "region": ctx.region,
@@ -113,6 +115,7 @@ def _view(
         "path": urlsplit(page).path if page else None,
         "known": lead_id is not None,
         "traits": traits,
+        "segments": segments,
         "score": {k: s.total for k, s in scores.items()},
         "band": {k: s.band for k, s in scores.items()},
         "stage": {k: s.stage for k, s in scores.items()},

@@ -35,11 +35,13 @@ when: {match: {band.website: hot}}
 """
 
 
-def send(p: Pipeline, anon: str, *events: Event) -> None:
+def send(p: Pipeline, anon: str, *events: Event) -> list[dict[str, Any]]:
+    """Send events; returns the answer's decisions."""
     site = p._shop  # type: ignore[attr-defined]
     ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", "83.0.0.1", None)
-    asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
-                                      events=list(events)), ctx))  # fmt: skip
+    answer = asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
+                                               events=list(events)), ctx))  # fmt: skip
+    return answer.decisions
 
 
 def identify(p: Pipeline, anon: str) -> int:
@@ -77,8 +79,14 @@ def test_the_examples_of_the_mission_and_a_segment_trigger(fast: Pipeline) -> No
             return [m["id"] for m in r.json()["items"]]
 
         assert members("meetup-fans") == []  # twice is not more than twice
-        send(fast, "ann", ev("page_view", "https://s.example/meetup/2026"))
+        invite = (
+            "key: invite\nwhen: {segment: meetup-fans}\nshow: {title: Join us, fields: [email]}\n"
+        )
+        fast.save_definition("offer", "invite", invite)
+        assert send(fast, "ann", ev("page_view", "https://s.example/")) == []
+        decided = send(fast, "ann", ev("page_view", "https://s.example/meetup/2026"))
         assert members("meetup-fans") == [ann]
+        assert [d["key"] for d in decided] == ["invite"]  # the segment's offer, at once
         [got] = wait_for(lambda: crm.requests, "the segment webhook")
     assert got.json["trigger"] == {"kind": "segment", "segment": "meetup-fans", "move": "enters"}
 
