@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,18 +19,9 @@ from leadpulse.web.app import create_app
 from tests.automate.receiver import receiver
 from tests.automate.support import MODEL, SECRET, wait_for
 
-MEETUP = """key: meetup-fans
-name: Visited the meetup page more than twice
-when:
-  count: {type: page_view, where: {url: {matches: "*/meetup*"}}, gt: 2}
-"""
-SALE = """key: sale-buyers-pl
-name: From Poland, added to cart during the sale
-when:
-  all:
-    - match: {country: PL}
-    - count: {type: added_to_cart, since: 2026-11-20, until: 2026-11-28, gte: 1}
-"""
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "segments"
+MEETUP = (EXAMPLES / "meetup-fans.yaml").read_text()
+SALE = (EXAMPLES / "sale-buyers-pl.yaml").read_text()
 HOT = """key: hot-now
 when: {match: {band.website: hot}}
 """

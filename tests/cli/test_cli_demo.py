@@ -68,3 +68,14 @@ def test_automation_commands(db_url: str) -> None:
     assert "version 1" in run(db_url, "automation", "apply", path).stdout
     listed = run(db_url, "automation", "list").stdout
     assert "hot-lead-to-crm" in listed and "webhook" in listed
+
+
+def test_every_example_automation_and_segment_applies(db_url: str) -> None:
+    for path in sorted((EXAMPLES / "automations").glob("*.yaml")):
+        assert "version 1" in run(db_url, "automation", "apply", str(path)).stdout, path
+    listed = run(db_url, "automation", "list").stdout
+    assert "hot-lead-chain" in listed and "win-back" in listed
+    for path in sorted((EXAMPLES / "segments").glob("*.yaml")):
+        assert "version 1" in run(db_url, "segment", "apply", str(path)).stdout, path
+    assert "meetup-fans" in run(db_url, "segment", "list").stdout
+    assert run(db_url, "segment", "members", "meetup-fans").returncode == 0
