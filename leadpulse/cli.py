@@ -433,7 +433,11 @@ def _definition_commands(
             rows = engage_store.active(conn, kind)
         table = Table("key", "version", "site", "what")
         for key, version, source in rows:
-            item = parse(source, key)
+            try:
+                item = parse(source, key)
+            except LeadpulseError as err:
+                table.add_row(key, str(version), "", f"cannot be read: {err.message}")
+                continue
             table.add_row(key, str(version), item.site or "(all)", describe(item))
         out.print(table)
 

@@ -13,15 +13,13 @@ MISSING = object()
 
 
 def lookup(values: Mapping[str, Any], name: str) -> Any:
-    """`company.revenue` reaches into nested objects; a missing name gives `MISSING`."""
+    """`company.revenue` reaches into nested objects — and finds a flat `"company.revenue"`
+    key at any level too (a form field named so); a missing name gives `MISSING`."""
     if name in values:
         return values[name]
-    current: Any = values
-    for part in name.split("."):
-        if not isinstance(current, Mapping) or part not in current:
-            return MISSING
-        current = current[part]
-    return current
+    head, _, rest = name.partition(".")
+    inner = values.get(head) if rest else None
+    return lookup(inner, rest) if isinstance(inner, Mapping) else MISSING
 
 
 @lru_cache(maxsize=1024)

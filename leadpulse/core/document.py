@@ -73,6 +73,8 @@ def read(
     except Invalid as err:
         where = f"{err.shown}: " if err.path else ""
         raise error(f"{source}: {where}{err.reason}", field=err.path or None) from None
+    except RecursionError:
+        raise error(f"{source}: nested too deeply, or refers to itself (YAML anchors)") from None
 
 
 def load_yaml(text: str | bytes, source: str, error: type[DocumentError] = DocumentError) -> Any:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadpulse.core.compare import compare, lookup
-from leadpulse.core.template import render
+from leadpulse.core.template import render, safe_url
 from leadpulse.engage.model import Change, Definition, Field, Offer, Personalization, When
 
 DAY_MS = 86_400_000
+URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "poster", "data",
+                            "cite", "background", "ping"})  # fmt: skip
 HOLDOUT = "holdout"
 TREATMENT = "treatment"
 
@@ -128,10 +130,9 @@ def _field(field: Field) -> dict[str, Any]:
 
 def _change(change: Change, view: Mapping[str, Any]) -> dict[str, Any]:
     if change.action == "attribute":
-        return {
-            "selector": change.selector,
-            "attribute": change.attribute,
-            "value": render(change.value, view),
-        }
+        value = render(change.value, view)
+        if (change.attribute or "").lower() in URL_ATTRIBUTES and not safe_url(value):
+            value = ""
+        return {"selector": change.selector, "attribute": change.attribute, "value": value}
     value = render(change.value, view, escape=change.action == "html")
     return {"selector": change.selector, change.action: value}

@@ -64,6 +64,8 @@ _ONCE_PER: tuple[Literal["page", "session", "day", "visitor"], ...] = (
 )  # fmt: skip
 _PERSONALIZATION_KEYS = ("key", "name", "description", "site", "when", "changes", "holdout")
 _CHANGE_KEYS = ("selector", "text", "html", "attribute", "value")
+_ATTRIBUTE = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
+_UNSAFE_ATTRIBUTES = ("srcdoc", "style")
 
 
 def parse_definition(
@@ -176,8 +178,13 @@ def _change(raw: Any, path: str) -> Change:
     action = given[0]
     if action == "attribute":
         attribute = doc.name(data["attribute"], doc.at(path, "attribute"))
-        if attribute.lower().startswith("on"):
-            raise Invalid(doc.at(path, "attribute"), "event handler attributes cannot be set")
+        if not _ATTRIBUTE.fullmatch(attribute):
+            raise Invalid(doc.at(path, "attribute"), f"{attribute!r} is not an attribute name")
+        if attribute.lower().startswith("on") or attribute.lower() in _UNSAFE_ATTRIBUTES:
+            raise Invalid(
+                doc.at(path, "attribute"),
+                f"{attribute} cannot be set: it can run code (event handlers, srcdoc, style)",
+            )
         value = doc.string(doc.required(data, "value", path), doc.at(path, "value"))
         return Change(selector, "attribute", value, attribute)
     if "value" in data:

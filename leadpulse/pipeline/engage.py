@@ -10,7 +10,16 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.core.types import EventRecord, Site, VisitContext
-from leadpulse.engage import KINDS, Definition, Kind, Offer, Seen, decide, parse_definition
+from leadpulse.engage import (
+    KINDS,
+    Definition,
+    Kind,
+    Offer,
+    Seen,
+    decide,
+    group_of,
+    parse_definition,
+)
 from leadpulse.pipeline.saved import Saved
 from leadpulse.scoring import Score
 from leadpulse.store import engage as engage_store
@@ -54,10 +63,11 @@ class EngageStep:
         `visitor` is (visitor id, lead id, anonymous id).
         """
         visitor_id, lead_id, anonymous_id = visitor
-        reported = [e for e in map(_exposure, records) if e is not None]
+        definitions = self.saved.for_site(site.key)
+        known: dict[tuple[str, str], Definition] = {(d.kind, d.key): d for d in definitions}
+        reported = [e for r in records if (e := _exposure(r, known, anonymous_id)) is not None]
         if reported:
             engage_store.record(conn, visitor_id, reported)
-        definitions = self.saved.for_site(site.key)
         if not definitions:
             return []
         view = _view(conn, visitor_id, lead_id, ctx, records, scores)
@@ -73,17 +83,21 @@ class EngageStep:
         return decide(definitions, view, seen, anonymous_id, session, now)
 
 
-def _exposure(record: EventRecord) -> Exposure | None:
+def _exposure(
+    record: EventRecord, known: Mapping[tuple[str, str], Definition], anonymous_id: str
+) -> Exposure | None:
+    """A tracker report about one of this site's offers or personalisations. The group is the
+    server's own (the hash), never the one the browser claims, and a report about a key the
+    site does not have is only kept as an event: anyone may send events with a write key."""
     report = REPORTS.get(record.type)
     if report is None:
         return None
     kind, action = report
-    key = record.properties.get(kind)
-    if not isinstance(key, str) or not key:
+    definition = known.get((kind, str(record.properties.get(kind))))
+    if definition is None:
         return None
-    group = record.properties.get("group")
-    group = group if group in ("treatment", "holdout") else "treatment"
-    return Exposure(kind, key, action, group, record.session_id, record.ts)
+    group = group_of(definition.key, anonymous_id, definition.holdout)
+    return Exposure(kind, definition.key, action, group, record.session_id, record.ts)
 
 
 def _view(

@@ -42,8 +42,8 @@ class Saved(Generic[D]):
         self._clock = clock
         self._loaded_at = -RELOAD_SECONDS
         self._signature: tuple[tuple[str, str, int], ...] = ()
-        self.all: list[D] = []
-        self._by_site: dict[str, list[D]] = {}
+        self._state: tuple[list[D], dict[str, list[D]]] = ([], {})
+        """All documents and a by-site cache of them, replaced together (other threads save)."""
 
     def refresh(self, force: bool = False) -> None:
         now = self._clock()
@@ -56,14 +56,18 @@ class Saved(Generic[D]):
         if signature == self._signature:
             return
         self._signature = signature
-        self.all = self._readable(rows)
-        self._by_site = {}
+        self._state = (self._readable(rows), {})
+
+    @property
+    def all(self) -> list[D]:
+        return self._state[0]
 
     def for_site(self, site_key: str) -> list[D]:
-        found = self._by_site.get(site_key)
+        everything, by_site = self._state
+        found = by_site.get(site_key)
         if found is None:
-            found = [d for d in self.all if d.site in (None, site_key)]
-            self._by_site[site_key] = found
+            found = [d for d in everything if d.site in (None, site_key)]
+            by_site[site_key] = found
         return found
 
     def _readable(self, rows: Rows) -> list[D]:

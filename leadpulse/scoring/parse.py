@@ -154,6 +154,10 @@ def parse_model(source_text: str | bytes | dict[str, Any], source: str = "model"
         where = f"{err.shown}: " if err.path else ""
         field = err.path or None
         raise ModelError(f"{source}: {where}{err.reason}", field=field) from None
+    except RecursionError:
+        raise ModelError(
+            f"{source}: nested too deeply, or refers to itself (YAML anchors)"
+        ) from None
 
 
 def load_model_file(path: str | pathlib.Path) -> Model:

@@ -118,3 +118,32 @@ def test_traits_scores_and_any() -> None:
 def test_render_leaves_plain_text_alone() -> None:
     assert render("no placeholders {x}", {}) == "no placeholders {x}"
     assert render("{{ missing }}!", {}) == "!"
+
+
+def test_a_crafted_keyword_cannot_become_a_script_url_or_dump_data() -> None:
+    item = parse_definition(
+        "personalization",
+        {
+            "key": "p",
+            "changes": [
+                {"selector": "a", "attribute": "href", "value": "{{keyword}}"},
+                {"selector": ".x", "html": '<a href="{{keyword | /safe}}">go</a>'},
+                {"selector": "h1", "text": "{{traits | nothing}} {{score}}"},
+            ],
+        },
+    )
+    crafted = view(keyword="java\tscript:alert(1)//credit", traits={"email": "a@b.pl"})
+    [decision] = decide([item], crafted, {}, "a", "s", NOW)
+    href, markup, text = decision["changes"]
+    assert href["value"] == ""
+    assert markup["html"] == '<a href="/safe">go</a>'
+    assert text["text"] == "nothing "
+    ok = decide([item], view(keyword="https://shop.example/credit"), {}, "a", "s", NOW)
+    assert ok[0]["changes"][0]["value"] == "https://shop.example/credit"
+
+
+def test_dotted_form_fields_match_dotted_conditions() -> None:
+    from leadpulse.core.compare import lookup
+
+    assert lookup({"traits": {"company.size": "60"}}, "traits.company.size") == "60"
+    assert lookup({"traits": {"company": {"size": 60}}}, "traits.company.size") == 60

@@ -129,6 +129,11 @@ def test_mistakes_are_named_with_their_path(
     assert err.value.message.startswith("test.yaml: ")
 
 
+def test_a_document_that_refers_to_itself_is_a_clear_error() -> None:
+    with pytest.raises(EngageError, match="refers to itself"):
+        parse_definition("personalization", "key: p\nwhen: &w {any: [*w]}\nchanges: []\n")
+
+
 def test_invalid_yaml_names_the_line() -> None:
     with pytest.raises(EngageError, match=r"line \d+, column \d+: invalid YAML"):
         parse_definition("offer", "key: x\nshow: [unclosed\n", "bad.yaml")

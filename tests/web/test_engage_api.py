@@ -192,3 +192,34 @@ def test_offers_of_another_site_are_not_decided(
     assert client.put("/v1/offers/hello", content=doc, headers=auth).status_code == 200
     answer = send(client, site, "x", {"type": "page_view", "url": "https://shop.example/"})
     assert answer["decisions"] == []
+
+
+def test_reports_about_unknown_offers_are_kept_as_events_only(
+    client: TestClient, site: dict[str, str], auth: dict[str, str], pipeline: Pipeline
+) -> None:
+    """The write key is public: forged reports must not fill the uplift report, nor break
+    collection (a 100-character key used to be a 500 on PostgreSQL)."""
+    put(client, auth, "/v1/offers/callback", "offers/callback.yaml")
+    forged = [
+        {"type": "offer_view", "properties": {"offer": "x" * 100, "group": "holdout"}},
+        {"type": "offer_view", "properties": {"offer": "nope"}},
+        {"type": "offer_view", "properties": {"offer": "callback", "group": "holdout"}},
+    ]
+    anon = visitor_in(TREATMENT, "callback", 10)
+    answer = send(client, site, anon, *forged)
+    assert answer["accepted"] == 3
+    with pipeline.engine.connect() as conn:
+        rows = conn.execute(sa.text('SELECT "key", "group" FROM exposures')).all()
+    assert [tuple(r) for r in rows] == [("callback", TREATMENT)]  # the server's group
+
+
+def test_a_stored_document_that_no_longer_reads_is_listed_with_its_error(
+    client: TestClient, auth: dict[str, str], pipeline: Pipeline
+) -> None:
+    put(client, auth, "/v1/offers/callback", "offers/callback.yaml")
+    pipeline.save_definition("offer", "old", "key: old\nshow: {title: x}\n")  # no fields
+    items = {i["key"]: i for i in client.get("/v1/offers", headers=auth).json()["items"]}
+    assert "fields" in items["callback"]
+    assert "is required" in items["old"]["error"]
+    one = client.get("/v1/offers/old", headers=auth).json()
+    assert one["source"].startswith("key: old") and one["history"][0]["version"] == 1

@@ -9,7 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from leadpulse.core.errors import InvalidInput, NotFound
+from leadpulse.core.errors import InvalidInput, LeadpulseError, NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import engage as definition_store
 from leadpulse.store import sites as site_store
@@ -63,10 +63,17 @@ def router(pipeline: Pipeline, doc: Kind[D]) -> APIRouter:
                     raise InvalidInput(f"{source}: site: no site {item.site!r}", field="site")
         return item, body
 
+    def described(key: str, version: int, source: str) -> dict[str, Any]:
+        """The summary; a stored version that no longer reads (saved by an older release) is
+        listed with its error, so it can still be seen and replaced."""
+        try:
+            return doc.summary(doc.parse(source, key), version)
+        except LeadpulseError as err:
+            return {"key": key, "version": version, "error": err.message}
+
     @r.get("")
     def list_all() -> dict[str, Any]:
-        items = saved().items()
-        return {"items": [doc.summary(doc.parse(src, key), v) for key, (v, src) in items]}
+        return {"items": [described(key, v, src) for key, (v, src) in saved().items()]}
 
     @r.post("/validate", openapi_extra=BODY)
     async def validate(request: Request) -> dict[str, Any]:
@@ -79,8 +86,7 @@ def router(pipeline: Pipeline, doc: Kind[D]) -> APIRouter:
         version, source = found(key)
         with pipeline.engine.connect() as conn:
             history = definition_store.history(conn, doc.kind, key)
-        item = doc.parse(source, key)
-        return {**doc.summary(item, version), "source": source, "history": history}
+        return {**described(key, version, source), "source": source, "history": history}
 
     @r.put("/{key}", openapi_extra=BODY)
     async def put_one(key: str, request: Request) -> dict[str, Any]:

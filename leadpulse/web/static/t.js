@@ -25,8 +25,9 @@
   const DNT = nav.doNotTrack === '1' || w.doNotTrack === '1' || nav.globalPrivacyControl === true;
 
   // Storage falls back to memory (private mode, blocked storage).
+  // Probed only once tracking may start (consent given, no Do-Not-Track).
   let ls = null;
-  try { ls = w.localStorage; ls.setItem('_lp_t', '1'); ls.removeItem('_lp_t'); } catch (e) { ls = null; }
+  const probe = () => { try { ls = w.localStorage; ls.setItem('_lp_t', '1'); ls.removeItem('_lp_t'); } catch (e) { ls = null; } };
   const mem = {};
   const get = (k) => { try { return ls ? ls.getItem(k) : mem[k] || null; } catch (e) { return null; } };
   const set = (k, v) => { try { if (ls) ls.setItem(k, v); else mem[k] = v; } catch (e) { /* full */ } };
@@ -48,6 +49,7 @@
   };
   let anon = null;
   const loadIds = () => {
+    probe();
     anon = readCookie() || get(COOKIE) || uuid();
     writeCookie(anon, 31536000);
     set(COOKIE, anon);
@@ -68,6 +70,7 @@
   const PREFIX = '_lp_q_', QKEY = PREFIX + uuid();
   let events = [], idents = [];
   const persist = (closed) => {
+    if (!enabled) return;
     if (!events.length && !idents.length) return del(QKEY);
     set(QKEY, JSON.stringify({ t: now(), c: closed ? 1 : 0, e: events, i: idents }));
   };
@@ -99,7 +102,7 @@
     if (!enabled) return;
     const e = Object.assign({
       id: uuid(), type, anonymous_id: anon, session_id: session(),
-      ts: new Date().toISOString(), url: location.href.slice(0, 4096),
+      ts: new Date().toISOString(), url: here().slice(0, 4096),
     }, fields, { properties: props || {} });
     events.push(e);
     if (events.length > MAX_QUEUE) events.splice(0, events.length - MAX_QUEUE);
@@ -177,21 +180,23 @@
   };
 
   const pathOf = () => location.pathname + location.search;
+  const here = () => location.href.split('#')[0]; // fragments may hold tokens
   const page = (referrer) => {
     if (!enabled) return;
     pageSeen = true;
     lastPath = pathOf();
-    pageUrl = lastHref = location.href;
+    pageUrl = lastHref = here();
     pageStart = now(); maxDepth = 0; depthMark = 0; exited = false; shown = {}; personalised = {};
     measureDepth();
     record('page_view', { referrer: (referrer || '').slice(0, 4096) || undefined, title: d.title.slice(0, 1024) });
   };
   const navigated = () => {
     const prev = lastHref;
-    lastHref = location.href;
+    lastHref = here();
     if (pathOf() === lastPath) return; // hash or state only
     page(prev);
-    if (lastDecisions.length) answer({ decisions: lastDecisions });
+    // Personalise the new route at once; its offers wait for the new answer.
+    if (lastDecisions.length) answer({ decisions: lastDecisions.filter((x) => x && x.kind !== 'offer') });
   };
   const wrapHistory = (name) => {
     const orig = history[name];
@@ -259,7 +264,8 @@
       const text = (t.innerText || t.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 80);
       if (text) p.text = text;
     }
-    if (typeof t.href === 'string' && t.href) p.href = t.href.slice(0, 2048);
+    // mailto:/tel: links name a person: only their kind is kept
+    if (typeof t.href === 'string' && t.href) p.href = /^(mailto|tel):/i.test(t.href) ? t.href.split(':')[0] : t.href.split('#')[0].slice(0, 2048);
     if (t.id) p.id = t.id;
     const track = t.getAttribute('data-lp-track');
     if (track) p.track = track;
@@ -317,6 +323,13 @@
     if (d.readyState === 'loading') on(d, 'DOMContentLoaded', finish, { once: true });
     else finish();
   };
+  // The server checks these too; never an attribute that runs code, nor a script URL.
+  const safeAttr = (a, v) => {
+    if (/^on|^(srcdoc|style)$/i.test(a)) return false;
+    const u = v.replace(/[\x00-\x20\x7f]/g, '');
+    return !/^(href|src|action|formaction|xlink:href|poster|data|cite|background|ping)$/i.test(a) ||
+      !/^[a-z][a-z0-9+.-]*:/i.test(u) || /^(https?|mailto|tel):/i.test(u);
+  };
   const personalise = (x) => {
     if (!x.key || personalised[x.key]) return;
     personalised[x.key] = 1;
@@ -326,9 +339,11 @@
         let els = [];
         try { els = d.querySelectorAll(c.selector); } catch (e) { continue; }
         for (const n of els) {
-          if (c.text != null) n.textContent = c.text;
-          else if (c.html != null) n.innerHTML = c.html;
-          else if (c.attribute) n.setAttribute(c.attribute, c.value == null ? '' : c.value);
+          try {
+            if (c.text != null) n.textContent = c.text;
+            else if (c.html != null) n.innerHTML = c.html;
+            else if (c.attribute && safeAttr(c.attribute, String(c.value == null ? '' : c.value))) n.setAttribute(c.attribute, c.value == null ? '' : c.value);
+          } catch (e) { /* one bad change must not stop the others */ }
         }
       }
     }
@@ -466,7 +481,7 @@ button{font:inherit;cursor:pointer;border:0;background:none;color:#64748b}
       // Withdrawn: stop, drop the queue, forget the ids.
       enabled = false;
       events = []; idents = [];
-      persist();
+      del(QKEY);
       forgetIds();
       offers = [];
       if (popup) popup.remove();
