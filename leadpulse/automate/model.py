@@ -125,11 +125,26 @@ Action = Webhook | Email | Assign | Task | SetTraits
 
 
 @dataclass(frozen=True, slots=True)
+class Wait:
+    """A pause between the steps of a scenario."""
+
+    minutes: float
+
+
+Step = Action | Wait
+
+
+@dataclass(frozen=True, slots=True)
 class Automation:
+    """`actions` run at once when the trigger fires; a scenario has `steps` instead — actions
+    with waits between them — and leaves early when its `exit` trigger fires."""
+
     key: str
     name: str
     trigger: Trigger
     actions: tuple[Action, ...]
+    steps: tuple[Step, ...] = ()
+    exit: Trigger | None = None
     site: str | None = None
     cooldown_minutes: float = 60
     """After firing for a lead, the automation waits this long before it fires for it again —

@@ -19,8 +19,10 @@ from leadpulse.automate.model import (
     ScoreTrigger,
     SegmentTrigger,
     SetTraits,
+    Step,
     Task,
     Trigger,
+    Wait,
     Webhook,
 )
 from leadpulse.core import document as doc
@@ -33,7 +35,8 @@ class AutomationError(DocumentError):
     code = "invalid_automation"
 
 
-_KEYS = ("key", "name", "description", "site", "when", "actions", "cooldown_minutes")
+_KEYS = ("key", "name", "description", "site", "when", "actions", "steps", "exit",
+         "cooldown_minutes")  # fmt: skip
 _TRIGGERS = ("score", "band", "stage", "event", "inactive", "segment")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
@@ -50,16 +53,49 @@ def parse_automation(
 def _automation(data: dict[str, Any]) -> Automation:
     doc.check_keys(data, _KEYS, "")
     key = doc.key(doc.required(data, "key", ""), "key")
-    actions = doc.list_of(doc.required(data, "actions", ""), "actions", "actions")
+    if "actions" not in data and "steps" not in data:
+        raise Invalid("actions", "is required (or steps, for a scenario)")
+    if "actions" in data and "steps" in data:
+        raise Invalid("actions", "give actions (done at once) or steps (a scenario), not both")
+    actions: tuple[Action, ...] = ()
+    steps: tuple[Step, ...] = ()
+    if "actions" in data:
+        listed = doc.list_of(data["actions"], "actions", "actions")
+        actions = tuple(_action(a, doc.item("actions", i)) for i, a in enumerate(listed))
+    else:
+        listed = doc.list_of(data["steps"], "steps", "steps")
+        steps = tuple(_step(a, doc.item("steps", i)) for i, a in enumerate(listed))
+    if "exit" in data and not steps:
+        raise Invalid("exit", "only a scenario (steps) has an exit")
     cooldown = doc.optional(data, "cooldown_minutes", "", doc.at_least_zero)
     return Automation(
         key=key,
         name=doc.optional(data, "name", "", doc.name) or key,
         site=doc.optional(data, "site", "", doc.key),
         trigger=_trigger(doc.required(data, "when", ""), "when"),
-        actions=tuple(_action(a, doc.item("actions", i)) for i, a in enumerate(actions)),
+        actions=actions,
+        steps=steps,
+        exit=doc.optional(data, "exit", "", _trigger),
         cooldown_minutes=60 if cooldown is None else cooldown,
     )
+
+
+_WAIT_UNITS = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+def _step(raw: Any, path: str) -> Step:
+    """An action, or `{wait: {minutes|hours|days: N}}`."""
+    data = doc.mapping(raw, path)
+    if "wait" not in data:
+        return _action(data, path)
+    doc.check_keys(data, ("wait",), path)
+    where = doc.at(path, "wait")
+    wait = doc.mapping(data["wait"], where)
+    doc.check_keys(wait, tuple(_WAIT_UNITS), where)
+    if len(wait) != 1:
+        raise Invalid(where, "needs one of minutes, hours or days")
+    unit, amount = next(iter(wait.items()))
+    return Wait(doc.positive(amount, doc.at(where, unit)) * _WAIT_UNITS[unit])
 
 
 def _trigger(raw: Any, path: str) -> Trigger:

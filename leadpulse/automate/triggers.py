@@ -18,6 +18,7 @@ from leadpulse.automate.model import (
     Match,
     ScoreTrigger,
     SegmentTrigger,
+    Trigger,
 )
 from leadpulse.core.compare import MISSING, compare, lookup
 
@@ -34,7 +35,17 @@ def fired(
     """What fired, as the `trigger` part of the webhook payload; empty when nothing did.
 
     `moves` are the segments the lead entered (True) or left (False) with this change."""
-    trigger = automation.trigger
+    return fired_by(automation.trigger, before, after, events, moves)
+
+
+def fired_by(
+    trigger: Trigger,
+    before: Scores,
+    after: Scores,
+    events: Sequence[Mapping[str, Any]],
+    moves: Sequence[tuple[str, bool]] = (),
+) -> list[dict[str, Any]]:
+    """`fired` for any trigger (a scenario's exit too)."""
     if isinstance(trigger, SegmentTrigger):
         hit = (trigger.segment, trigger.enters) in moves
         move = "enters" if trigger.enters else "leaves"

@@ -122,15 +122,21 @@ class Pipeline:
         self.writer.start(loop)
 
     def start_dispatcher(self) -> None:
-        """Deliver the outbox from this process, and look for quiet leads every minute (the
+        """Deliver the outbox from this process, and do what time brings every minute (the
         server does; the CLI leaves both to it)."""
-        self.dispatcher.start(every_minute=self.check_inactivity)
+        self.dispatcher.start(every_minute=self.tick)
 
-    def check_inactivity(self) -> int:
-        """Fire the `inactive` automations that are due; returns the deliveries queued."""
+    def tick(self) -> int:
+        """What time alone brings: `inactive` automations that are due, and scenario steps whose
+        wait is over. Returns the deliveries queued."""
         self.automate.refresh()
         now = clock.now_ms()
-        queued = self.writer.run_sync(lambda conn: self.automate.check_inactivity(conn, now))
+
+        def unit(conn: Connection) -> int:
+            inactive = self.automate.check_inactivity(conn, now)
+            return inactive + self.automate.run_scenarios(conn, now)
+
+        queued = self.writer.run_sync(unit)
         if queued:
             self.dispatcher.wake()
         return queued

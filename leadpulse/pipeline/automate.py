@@ -14,15 +14,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.automate import Automation, fired, parse_automation
 from leadpulse.automate.model import (
+    Action,
     Assign,
     Email,
     InactiveTrigger,
     SetTraits,
     Task,
+    Wait,
     Webhook,
 )
 from leadpulse.automate.segments import Count, Segment, holds, parse_segment
-from leadpulse.automate.triggers import matches
+from leadpulse.automate.triggers import fired_by, matches
 from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
@@ -31,6 +33,7 @@ from leadpulse.store import engage as definition_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import outbox as outbox_store
 from leadpulse.store import owners as owner_store
+from leadpulse.store import scenarios as scenario_store
 from leadpulse.store import segments as segment_store
 
 KIND = "automation"
@@ -83,6 +86,10 @@ class AutomateStep:
             snapshot.append(_lead(conn, lead_id, after))
             moves = self._segments(conn, snapshot[0], now)
         for automation in automations:
+            if automation.exit is not None and fired_by(automation.exit, before, after, events,
+                                                        moves):  # fmt: skip
+                scenario_store.exit_runs(conn, automation.key, lead_id, now)
+                continue
             for trigger in fired(automation, before, after, events, moves):
                 if not snapshot:
                     snapshot.append(_lead(conn, lead_id, after))
@@ -129,9 +136,28 @@ class AutomateStep:
             conn, automation.key, lead_id, since
         ):
             return 0
+        if automation.steps and scenario_store.running(conn, automation.key, lead_id):
+            return 0  # a lead goes through a scenario once at a time
         outbox_store.record_firing(conn, automation.key, lead_id, trigger, now)
+        if automation.steps:
+            run = scenario_store.start(conn, automation.key, lead_id, trigger, now)
+            return self._advance(conn, automation, run, lead, now)
+        return self._act(conn, automation, automation.actions, lead, trigger, events, now)
+
+    def _act(
+        self,
+        conn: Connection,
+        automation: Automation,
+        actions: Sequence[Action],
+        lead: dict[str, Any],
+        trigger: dict[str, Any],
+        events: list[dict[str, Any]],
+        now: int,
+    ) -> int:
+        """Carry out actions in order; returns how many outbox deliveries they queued."""
+        lead_id = lead["id"]
         queued = 0
-        for action in automation.actions:
+        for action in actions:
             if isinstance(action, Assign):
                 _assign(conn, action, lead_id, lead, now)
             elif isinstance(action, Task):
@@ -147,6 +173,39 @@ class AutomateStep:
                     kind=kind, target=target, body=body, at=now,
                 )  # fmt: skip
                 queued += 1
+        return queued
+
+    def _advance(
+        self, conn: Connection, automation: Automation, run: scenario_store.Run,
+        lead: dict[str, Any], now: int,
+    ) -> int:  # fmt: skip
+        """Run a scenario's steps from where it stands up to its next wait (or its end)."""
+        queued, step = 0, run.step
+        while step < len(automation.steps):
+            current = automation.steps[step]
+            step += 1
+            if isinstance(current, Wait):
+                next_at = now + int(current.minutes * 60_000)
+                scenario_store.save(conn, run.id, step=step, status=scenario_store.RUNNING,
+                                    next_at=next_at, at=now)  # fmt: skip
+                return queued
+            queued += self._act(conn, automation, [current], lead, run.trigger, [], now)
+        scenario_store.save(conn, run.id, step=step, status=scenario_store.DONE, next_at=now,
+                            at=now)  # fmt: skip
+        return queued
+
+    def run_scenarios(self, conn: Connection, now: int, limit: int = 500) -> int:
+        """Go on with the scenario runs whose wait is over; returns the deliveries queued.
+        A run whose scenario was deleted (or is no longer one) ends as exited."""
+        by_key = {a.key: a for a in self.saved.all if a.steps}
+        queued = 0
+        for run in scenario_store.due(conn, now, limit):
+            automation = by_key.get(run.automation)
+            if automation is None:
+                scenario_store.exit_runs(conn, run.automation, run.lead_id, now)
+                continue
+            lead = _lead(conn, run.lead_id, lead_store.scores_of(conn, run.lead_id))
+            queued += self._advance(conn, automation, run, lead, now)
         return queued
 
     def check_inactivity(self, conn: Connection, now: int, limit: int = 500) -> int:

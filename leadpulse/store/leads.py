@@ -19,6 +19,7 @@ from leadpulse.store.schema import (
     leads,
     outbox,
     outcomes,
+    scenario_runs,
     score_ledger,
     score_states,
     segment_members,
@@ -170,6 +171,7 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     conn.execute(sa.delete(outbox).where(outbox.c.lead_id.in_(ids)))
     conn.execute(sa.delete(tasks).where(tasks.c.lead_id.in_(ids)))
     conn.execute(sa.delete(segment_members).where(segment_members.c.lead_id.in_(ids)))
+    conn.execute(sa.delete(scenario_runs).where(scenario_runs.c.lead_id.in_(ids)))
     conn.execute(sa.delete(automation_firings).where(automation_firings.c.lead_id.in_(ids)))
     conn.execute(sa.delete(events).where(events.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(events).where(events.c.lead_id.in_(ids)))

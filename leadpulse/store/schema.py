@@ -316,3 +316,19 @@ segment_members = sa.Table(
     sa.Column("left_at", Ms),
     sa.Index(None, "segment", "left_at", "lead_id"),
 )
+
+scenario_runs = sa.Table(
+    "scenario_runs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("automation", sa.String(64), nullable=False),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=False, index=True),
+    sa.Column("trigger", JSON, nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("next_at", Ms, nullable=False),
+    sa.Column("started_at", Ms, nullable=False),
+    sa.Column("ended_at", Ms),
+    sa.Index(None, "status", "next_at"),
+    sa.Index(None, "automation", "lead_id", "status"),
+)

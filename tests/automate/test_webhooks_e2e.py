@@ -288,15 +288,15 @@ def test_inactivity_fires_once_per_quiet_spell(fast: Pipeline) -> None:
             fast.save_definition("automation", "quiet", quiet)
             lead = lead_of(fast, "fay")
             views(fast, "fay", 1)
-            assert fast.check_inactivity() == 0  # seen just now
+            assert fast.tick() == 0  # seen just now
             clock.set_clock(lambda: start + 15 * day)
-            assert fast.check_inactivity() == 1
-            assert fast.check_inactivity() == 0  # once per quiet spell
+            assert fast.tick() == 1
+            assert fast.tick() == 0  # once per quiet spell
             [got] = wait_for(lambda: crm.requests, "the inactivity webhook")
             clock.set_clock(lambda: start + 16 * day)
             views(fast, "fay", 1)  # back a day later: re-armed
             clock.set_clock(lambda: start + 30 * day)
-            assert fast.check_inactivity() == 1
+            assert fast.tick() == 1
             wait_for(lambda: len(crm.requests) == 2, "the second inactivity webhook")
     finally:
         clock.set_clock(None)

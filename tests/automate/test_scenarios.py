@@ -1,0 +1,93 @@
+"""Scenarios: steps with waits, run by the minute tick with an injected clock, ended early by
+their exit trigger — the abandoned-cart template end to end with a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+from sqlalchemy.engine import Engine
+
+from leadpulse.automate import AutomationError, parse_automation
+from leadpulse.collect.schema import Batch, Event
+from leadpulse.core import clock
+from leadpulse.core.settings import Settings
+from leadpulse.pipeline import Pipeline
+from tests.automate.support import free_port, wait_for
+
+CART = Path(__file__).resolve().parents[2] / "docs/examples/automations/abandoned-cart.yaml"
+HOUR = 3_600_000
+
+
+class Inbox(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Any] = []
+
+    def handle_message(self, message: Any) -> None:
+        self.messages.append(message)
+
+
+def test_abandoned_cart_emails_twice_and_stops_on_purchase(
+    settings: Settings, engine: Engine
+) -> None:
+    inbox, port = Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    p = Pipeline(settings.replace(smtp_host="127.0.0.1", smtp_port=port), engine)
+    p.start()
+    p.start_dispatcher()
+    start = clock.now_ms()
+    clock.set_clock(lambda: start)
+    try:
+        p.save_definition("automation", "abandoned-cart", CART.read_text())
+        site = p.add_site("Shop", [], key="cart-shop")
+        ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+
+        def buyer(anon: str, *kinds: str) -> None:
+            asyncio.run(p.identify(site, anon, {"email": f"{anon}@example.com", "name": anon}, ctx))
+            events = [Event(id=uuid.uuid4().hex, type=k) for k in kinds]
+            asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
+                                              events=events), ctx))  # fmt: skip
+
+        buyer("ada", "added_to_cart")
+        buyer("ben", "added_to_cart")
+        assert p.tick() == 0  # nothing before the hour is over
+        clock.set_clock(lambda: start + HOUR + 1000)
+        assert p.tick() == 2  # the first email to both
+        wait_for(lambda: len(inbox.messages) == 2, "two first emails")
+        buyer("ben", "purchase")  # ben buys: his scenario ends
+        buyer("ada", "added_to_cart")  # running already: not a second run
+        clock.set_clock(lambda: start + 50 * HOUR)
+        assert p.tick() == 1  # only ada's second email
+        wait_for(lambda: len(inbox.messages) == 3, "the second email")
+        assert p.tick() == 0  # ada is done
+    finally:
+        clock.set_clock(None)
+        p.stop()
+        smtp.stop()
+    mails = [(m["To"], m["Subject"]) for m in inbox.messages]
+    assert sorted(mails[:2]) == [
+        ("ada@example.com", "You left something in your cart"),
+        ("ben@example.com", "You left something in your cart"),
+    ]
+    assert mails[2] == ("ada@example.com", "Still thinking it over?")
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("key: a\nwhen: {event: {type: x}}\nsteps: [{wait: {weeks: 1}}]", "steps[0].wait.weeks"),
+        ("key: a\nwhen: {event: {type: x}}\nexit: {event: {type: y}}\nactions: [{tag: t}]", "exit"),
+        ("key: a\nwhen: {event: {type: x}}\nactions: [{tag: t}]\nsteps: [{tag: t}]", "actions"),
+    ],
+)
+def test_bad_scenarios_are_named(text: str, field: str) -> None:
+    with pytest.raises(AutomationError) as err:
+        parse_automation(text, "s.yaml")
+    assert err.value.field == field
