@@ -104,4 +104,7 @@ def matches(where: Sequence[Match], event: Mapping[str, Any]) -> bool:
 
 
 def _event_fired(trigger: EventTrigger, event: Mapping[str, Any]) -> dict[str, Any]:
-    return {"kind": "event", "type": trigger.type, "event": event.get("id")}
+    """With the event's page and properties, so a scenario's later steps (an email a day on)
+    can still say which product it was: `{{trigger.properties.name}}`."""
+    return {"kind": "event", "type": trigger.type, "event": event.get("id"),
+            "url": event.get("url"), "properties": event.get("properties") or {}}  # fmt: skip

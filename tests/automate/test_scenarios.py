@@ -20,7 +20,8 @@ from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
 from tests.automate.support import free_port, wait_for
 
-CART = Path(__file__).resolve().parents[2] / "docs/examples/automations/abandoned-cart.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs/examples/automations"
+CART = EXAMPLES / "abandoned-cart.yaml"
 HOUR = 3_600_000
 
 
@@ -77,6 +78,53 @@ def test_abandoned_cart_emails_twice_and_stops_on_purchase(
         ("ben@example.com", "You left something in your cart"),
     ]
     assert mails[2] == ("ada@example.com", "Still thinking it over?")
+
+
+def test_viewed_product_and_unfinished_registration_templates(
+    settings: Settings, engine: Engine
+) -> None:
+    inbox, port = Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    p = Pipeline(settings.replace(smtp_host="127.0.0.1", smtp_port=port), engine)
+    p.start()
+    p.start_dispatcher()
+    start = clock.now_ms()
+    clock.set_clock(lambda: start)
+    try:
+        for name in ("viewed-products", "unfinished-registration"):
+            p.save_definition("automation", name, (EXAMPLES / f"{name}.yaml").read_text())
+        site = p.add_site("Shop", [], key="tpl-shop")
+        ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+
+        def visit(anon: str, *events: Event) -> None:
+            traits = {"email": f"{anon}@example.com", "name": anon.title()}
+            asyncio.run(p.identify(site, anon, traits, ctx))
+            asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
+                                              events=list(events)), ctx))  # fmt: skip
+
+        def ev(kind: str, **props: str) -> Event:
+            url = "https://shop.example/oak" if kind == "product_view" else None
+            return Event(id=uuid.uuid4().hex, type=kind, url=url, properties=props)
+
+        visit("cleo", ev("product_view", name="Oak Classic"))
+        visit("dan", ev("form_abandon", form="registration"))
+        visit("eva", ev("form_abandon", form="registration"))
+        visit("eva", ev("form_submit", form="registration"))  # finished: no reminder
+        clock.set_clock(lambda: start + HOUR + 1000)
+        assert p.tick() == 1  # dan's reminder; cleo waits a day
+        clock.set_clock(lambda: start + 25 * HOUR)
+        assert p.tick() == 1  # cleo's product email
+        wait_for(lambda: len(inbox.messages) == 2, "two emails")
+    finally:
+        clock.set_clock(None)
+        p.stop()
+        smtp.stop()
+    mails = {m["To"]: m for m in inbox.messages}
+    assert mails["dan@example.com"]["Subject"] == "Your registration is almost done"
+    cleo = mails["cleo@example.com"]
+    assert cleo["Subject"] == "Still interested in Oak Classic?"
+    assert "https://shop.example/oak" in cleo.get_payload()
 
 
 @pytest.mark.parametrize(
