@@ -1,11 +1,17 @@
-"""Shared by the automation tests: the test model, a webhook secret, waiting, free ports."""
+"""Shared by the automation tests: the test model, a webhook secret, waiting, free ports, and
+the inbox of the `mailing` fixture."""
 
 from __future__ import annotations
 
 import socket
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiosmtpd.handlers import Message as MessageHandler
+
+from leadpulse.pipeline import Pipeline
 
 T = TypeVar("T")
 SECRET = "whsec_" + "c2VjcmV0LWtleS1mb3ItdGVzdHM="  # base64 of "secret-key-for-tests"
@@ -32,3 +38,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class Inbox(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Any] = []
+
+    def handle_message(self, message: Any) -> None:
+        self.messages.append(message)
+
+
+@dataclass
+class Mailing:
+    pipeline: Pipeline
+    inbox: Inbox = field(default_factory=Inbox)

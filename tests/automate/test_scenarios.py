@@ -6,72 +6,45 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
-from sqlalchemy.engine import Engine
 
 from leadpulse.automate import AutomationError, parse_automation
 from leadpulse.collect.schema import Batch, Event
 from leadpulse.core import clock
-from leadpulse.core.settings import Settings
-from leadpulse.pipeline import Pipeline
-from tests.automate.support import free_port, wait_for
+from tests.automate.support import Mailing, wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs/examples/automations"
 CART = EXAMPLES / "abandoned-cart.yaml"
 HOUR = 3_600_000
 
 
-class Inbox(MessageHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Any] = []
-
-    def handle_message(self, message: Any) -> None:
-        self.messages.append(message)
-
-
-def test_abandoned_cart_emails_twice_and_stops_on_purchase(
-    settings: Settings, engine: Engine
-) -> None:
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    p = Pipeline(settings.replace(smtp_host="127.0.0.1", smtp_port=port), engine)
-    p.start()
-    p.start_dispatcher()
+def test_abandoned_cart_emails_twice_and_stops_on_purchase(mailing: Mailing) -> None:
+    p, inbox = mailing.pipeline, mailing.inbox
     start = clock.now_ms()
     clock.set_clock(lambda: start)
-    try:
-        p.save_definition("automation", "abandoned-cart", CART.read_text())
-        site = p.add_site("Shop", [], key="cart-shop")
-        ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+    p.save_definition("automation", "abandoned-cart", CART.read_text())
+    site = p.add_site("Shop", [], key="cart-shop")
+    ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
 
-        def buyer(anon: str, *kinds: str) -> None:
-            asyncio.run(p.identify(site, anon, {"email": f"{anon}@example.com", "name": anon}, ctx))
-            events = [Event(id=uuid.uuid4().hex, type=k) for k in kinds]
-            asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
-                                              events=events), ctx))  # fmt: skip
+    def buyer(anon: str, *kinds: str) -> None:
+        asyncio.run(p.identify(site, anon, {"email": f"{anon}@example.com", "name": anon}, ctx))
+        events = [Event(id=uuid.uuid4().hex, type=k) for k in kinds]
+        asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
+                                          events=events), ctx))  # fmt: skip
 
-        buyer("ada", "added_to_cart")
-        buyer("ben", "added_to_cart")
-        assert p.tick() == 0  # nothing before the hour is over
-        clock.set_clock(lambda: start + HOUR + 1000)
-        assert p.tick() == 2  # the first email to both
-        wait_for(lambda: len(inbox.messages) == 2, "two first emails")
-        buyer("ben", "purchase")  # ben buys: his scenario ends
-        buyer("ada", "added_to_cart")  # running already: not a second run
-        clock.set_clock(lambda: start + 50 * HOUR)
-        assert p.tick() == 1  # only ada's second email
-        wait_for(lambda: len(inbox.messages) == 3, "the second email")
-        assert p.tick() == 0  # ada is done
-    finally:
-        clock.set_clock(None)
-        p.stop()
-        smtp.stop()
+    buyer("ada", "added_to_cart")
+    buyer("ben", "added_to_cart")
+    assert p.tick() == 0  # nothing before the hour is over
+    clock.set_clock(lambda: start + HOUR + 1000)
+    assert p.tick() == 2  # the first email to both
+    wait_for(lambda: len(inbox.messages) == 2, "two first emails")
+    buyer("ben", "purchase")  # ben buys: his scenario ends
+    buyer("ada", "added_to_cart")  # running already: not a second run
+    clock.set_clock(lambda: start + 50 * HOUR)
+    assert p.tick() == 1  # only ada's second email
+    wait_for(lambda: len(inbox.messages) == 3, "the second email")
+    assert p.tick() == 0  # ada is done
     mails = [(m["To"], m["Subject"]) for m in inbox.messages]
     assert sorted(mails[:2]) == [
         ("ada@example.com", "You left something in your cart"),
@@ -80,46 +53,34 @@ def test_abandoned_cart_emails_twice_and_stops_on_purchase(
     assert mails[2] == ("ada@example.com", "Still thinking it over?")
 
 
-def test_viewed_product_and_unfinished_registration_templates(
-    settings: Settings, engine: Engine
-) -> None:
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    p = Pipeline(settings.replace(smtp_host="127.0.0.1", smtp_port=port), engine)
-    p.start()
-    p.start_dispatcher()
+def test_viewed_product_and_unfinished_registration_templates(mailing: Mailing) -> None:
+    p, inbox = mailing.pipeline, mailing.inbox
     start = clock.now_ms()
     clock.set_clock(lambda: start)
-    try:
-        for name in ("viewed-products", "unfinished-registration"):
-            p.save_definition("automation", name, (EXAMPLES / f"{name}.yaml").read_text())
-        site = p.add_site("Shop", [], key="tpl-shop")
-        ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+    for name in ("viewed-products", "unfinished-registration"):
+        p.save_definition("automation", name, (EXAMPLES / f"{name}.yaml").read_text())
+    site = p.add_site("Shop", [], key="tpl-shop")
+    ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
 
-        def visit(anon: str, *events: Event) -> None:
-            traits = {"email": f"{anon}@example.com", "name": anon.title()}
-            asyncio.run(p.identify(site, anon, traits, ctx))
-            asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
-                                              events=list(events)), ctx))  # fmt: skip
+    def visit(anon: str, *events: Event) -> None:
+        traits = {"email": f"{anon}@example.com", "name": anon.title()}
+        asyncio.run(p.identify(site, anon, traits, ctx))
+        asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
+                                          events=list(events)), ctx))  # fmt: skip
 
-        def ev(kind: str, **props: str) -> Event:
-            url = "https://shop.example/oak" if kind == "product_view" else None
-            return Event(id=uuid.uuid4().hex, type=kind, url=url, properties=props)
+    def ev(kind: str, **props: str) -> Event:
+        url = "https://shop.example/oak" if kind == "product_view" else None
+        return Event(id=uuid.uuid4().hex, type=kind, url=url, properties=props)
 
-        visit("cleo", ev("product_view", name="Oak Classic"))
-        visit("dan", ev("form_abandon", form="registration"))
-        visit("eva", ev("form_abandon", form="registration"))
-        visit("eva", ev("form_submit", form="registration"))  # finished: no reminder
-        clock.set_clock(lambda: start + HOUR + 1000)
-        assert p.tick() == 1  # dan's reminder; cleo waits a day
-        clock.set_clock(lambda: start + 25 * HOUR)
-        assert p.tick() == 1  # cleo's product email
-        wait_for(lambda: len(inbox.messages) == 2, "two emails")
-    finally:
-        clock.set_clock(None)
-        p.stop()
-        smtp.stop()
+    visit("cleo", ev("product_view", name="Oak Classic"))
+    visit("dan", ev("form_abandon", form="registration"))
+    visit("eva", ev("form_abandon", form="registration"))
+    visit("eva", ev("form_submit", form="registration"))  # finished: no reminder
+    clock.set_clock(lambda: start + HOUR + 1000)
+    assert p.tick() == 1  # dan's reminder; cleo waits a day
+    clock.set_clock(lambda: start + 25 * HOUR)
+    assert p.tick() == 1  # cleo's product email
+    wait_for(lambda: len(inbox.messages) == 2, "two emails")
     mails = {m["To"]: m for m in inbox.messages}
     assert mails["dan@example.com"]["Subject"] == "Your registration is almost done"
     cleo = mails["cleo@example.com"]

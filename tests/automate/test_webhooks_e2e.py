@@ -30,7 +30,7 @@ from leadpulse.store.engine import create_engine
 from leadpulse.store.schema import automation_firings, outbox
 from leadpulse.web.app import create_app
 from tests.automate.receiver import receiver
-from tests.automate.support import MODEL, SECRET, free_port, wait_for
+from tests.automate.support import MODEL, SECRET, Mailing, free_port, wait_for
 
 
 def automation(url: str, when: str, cooldown: int = 60, key: str = "hot-to-crm") -> str:
@@ -224,50 +224,28 @@ def _up(base: str) -> bool:
         return False
 
 
-def test_an_email_reaches_a_real_smtp_server(settings: Settings, engine: Engine) -> None:
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message as MessageHandler
-
-    inbox: list[Any] = []
-
-    class Inbox(MessageHandler):
-        def handle_message(self, message: Any) -> None:
-            inbox.append(message)
-
-    port = free_port()
-    smtp = Controller(Inbox(), hostname="127.0.0.1", port=port)
-    smtp.start()
-    p = Pipeline(
-        settings.replace(smtp_host="127.0.0.1", smtp_port=port, smtp_from="shop@example.com",
-                         webhook_retry_seconds=0.05),
-        engine,
-    )  # fmt: skip
-    p.start()
-    p.start_dispatcher()
-    try:
-        p.publish_model("website", MODEL)
-        mail = (
-            "key: welcome\nwhen: {band: {model: website, becomes: hot}}\nactions:\n"
-            "  - email: {to: lead, subject: 'Hello {{lead.traits.name | there}}',\n"
-            "            text: 'Your score is {{lead.scores.website.total}}.'}\n"
-            "  - email: {to: owner, subject: 'x', text: 'y'}\n"
-        )
-        p.save_definition("automation", "welcome", mail)
-        site = p.add_site("Shop", [], key="mail-shop")
-        ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
-        traits = {"email": "ola@example.com", "name": "Ola"}
-        asyncio.run(p.identify(site, "ola", traits, ctx))
-        events = [Event(id=uuid.uuid4().hex, type="page_view") for _ in range(5)]
-        asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id="ola",
-                                          events=events), ctx))  # fmt: skip
-        [got] = wait_for(lambda: inbox, "the email")
-        statuses = wait_for(
-            lambda: sorted(r["status"] for r in rows(engine)) == ["dead", "delivered"], "both"
-        )
-        assert statuses
-    finally:
-        p.stop()
-        smtp.stop()
+def test_an_email_reaches_a_real_smtp_server(mailing: Mailing, engine: Engine) -> None:
+    p, inbox = mailing.pipeline, mailing.inbox.messages
+    p.publish_model("website", MODEL)
+    mail = (
+        "key: welcome\nwhen: {band: {model: website, becomes: hot}}\nactions:\n"
+        "  - email: {to: lead, subject: 'Hello {{lead.traits.name | there}}',\n"
+        "            text: 'Your score is {{lead.scores.website.total}}.'}\n"
+        "  - email: {to: owner, subject: 'x', text: 'y'}\n"
+    )
+    p.save_definition("automation", "welcome", mail)
+    site = p.add_site("Shop", [], key="mail-shop")
+    ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+    traits = {"email": "ola@example.com", "name": "Ola"}
+    asyncio.run(p.identify(site, "ola", traits, ctx))
+    events = [Event(id=uuid.uuid4().hex, type="page_view") for _ in range(5)]
+    asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id="ola",
+                                      events=events), ctx))  # fmt: skip
+    [got] = wait_for(lambda: inbox, "the email")
+    statuses = wait_for(
+        lambda: sorted(r["status"] for r in rows(engine)) == ["dead", "delivered"], "both"
+    )
+    assert statuses
     assert got["To"] == "ola@example.com" and got["From"] == "shop@example.com"
     assert got["Subject"] == "Hello Ola"
     assert got.get_payload().strip() == "Your score is 50.0."
