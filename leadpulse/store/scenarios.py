@@ -9,6 +9,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import scenario_runs
 
 RUNNING, DONE, EXITED = "running", "done", "exited"
@@ -77,3 +78,27 @@ def exit_runs(conn: Connection, automation: str, lead_id: int, at: int) -> int:
 
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def runs(
+    conn: Connection,
+    *,
+    automation: str | None = None,
+    lead_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Scenario runs, newest first: where each lead stands in each scenario."""
+    query = sa.select(scenario_runs).order_by(scenario_runs.c.id.desc()).limit(limit)
+    if automation is not None:
+        query = query.where(scenario_runs.c.automation == automation)
+    if lead_id is not None:
+        query = query.where(scenario_runs.c.lead_id == lead_id)
+    if status is not None:
+        query = query.where(scenario_runs.c.status == status)
+    out = []
+    for row in conn.execute(query):
+        item = as_dict(row)
+        item["trigger"] = _json(item["trigger"])
+        out.append(item)
+    return out

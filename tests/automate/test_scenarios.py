@@ -8,10 +8,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from leadpulse.automate import AutomationError, parse_automation
 from leadpulse.collect.schema import Batch, Event
 from leadpulse.core import clock
+from leadpulse.web.app import create_app
 from tests.automate.support import Mailing, wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs/examples/automations"
@@ -27,8 +29,11 @@ def test_abandoned_cart_emails_twice_and_stops_on_purchase(mailing: Mailing) -> 
     site = p.add_site("Shop", [], key="cart-shop")
     ctx = p.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
 
+    leads: dict[str, int | None] = {}
+
     def buyer(anon: str, *kinds: str) -> None:
-        asyncio.run(p.identify(site, anon, {"email": f"{anon}@example.com", "name": anon}, ctx))
+        who = {"email": f"{anon}@example.com", "name": anon}
+        leads[anon] = asyncio.run(p.identify(site, anon, who, ctx)).lead
         events = [Event(id=uuid.uuid4().hex, type=k) for k in kinds]
         asyncio.run(p.collect(site, Batch(write_key=site.write_key, anonymous_id=anon,
                                           events=events), ctx))  # fmt: skip
@@ -51,6 +56,16 @@ def test_abandoned_cart_emails_twice_and_stops_on_purchase(mailing: Mailing) -> 
         ("ben@example.com", "You left something in your cart"),
     ]
     assert mails[2] == ("ada@example.com", "Still thinking it over?")
+    client = TestClient(create_app(pipeline=p))
+    auth = {"Authorization": f"Bearer {p.create_api_key('runs')}"}
+    runs = client.get("/v1/runs", params={"automation": "abandoned-cart"}, headers=auth).json()
+    ended = {r["lead_id"]: (r["status"], r["step"]) for r in runs["items"]}
+    ada, ben = leads["ada"], leads["ben"]
+    assert ended == {ada: ("done", 4), ben: ("exited", 3)}
+    [bens] = client.get("/v1/runs", params={"lead": ben}, headers=auth).json()["items"]
+    assert bens["trigger"]["kind"] == "event" and bens["ended_at"] == start + HOUR + 1000
+    bad = client.get("/v1/runs", params={"status": "paused"}, headers=auth)
+    assert bad.status_code == 400 and "status" in bad.text
 
 
 def test_viewed_product_and_unfinished_registration_templates(mailing: Mailing) -> None:

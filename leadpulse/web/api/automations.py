@@ -1,5 +1,5 @@
 """`/v1/automations` (documents like models and offers) and `/v1/deliveries`, the log of
-everything automations sent, with replay."""
+everything automations sent, with replay, and `/v1/runs`, where leads stand in scenarios."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from leadpulse.core import clock
 from leadpulse.core.errors import NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import outbox as outbox_store
+from leadpulse.store import scenarios as scenario_store
 from leadpulse.web.api import documents
 
 
@@ -97,4 +98,20 @@ def routers(pipeline: Pipeline) -> list[APIRouter]:
         pipeline.dispatcher.wake()
         return {"replayed": delivery_id}
 
-    return [r, deliveries]
+    runs = APIRouter(prefix="/v1/runs", tags=["automations"])
+
+    @runs.get("")
+    def list_runs(
+        automation: str | None = None,
+        lead: int | None = None,
+        status: Literal["running", "done", "exited"] | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> dict[str, Any]:
+        """Scenario runs, newest first: the step a lead is at, when it goes on, how it ended."""
+        with pipeline.engine.connect() as conn:
+            items = scenario_store.runs(
+                conn, automation=automation, lead_id=lead, status=status, limit=limit
+            )
+        return {"items": items}
+
+    return [r, deliveries, runs]
