@@ -121,7 +121,17 @@ class SetTraits:
     tags: tuple[str, ...] = ()
 
 
-Action = Webhook | Email | Assign | Task | SetTraits
+@dataclass(frozen=True, slots=True)
+class SetStage:
+    """Hold the lead at a stage of a model whatever its points say (`None`: let the points
+    decide again) — as a salesperson does by hand with `PUT /v1/leads/{id}/stage`. Like
+    traits, it fires no other automation at once."""
+
+    model: str
+    stage: str | None
+
+
+Action = Webhook | Email | Assign | Task | SetTraits | SetStage
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from leadpulse.automate.model import (
     Match,
     ScoreTrigger,
     SegmentTrigger,
+    SetStage,
     SetTraits,
     Step,
     Task,
@@ -40,7 +41,7 @@ _KEYS = ("key", "name", "description", "site", "when", "actions", "steps", "exit
 _TRIGGERS = ("score", "band", "stage", "event", "inactive", "segment")
 _OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "matches",
               "exists")  # fmt: skip
-_ACTIONS = ("webhook", "email", "assign", "task", "tag", "set")
+_ACTIONS = ("webhook", "email", "assign", "task", "tag", "set", "stage")
 _MIN_SECRET = 16
 
 
@@ -271,6 +272,19 @@ def _set(raw: Any, path: str) -> SetTraits:
     return SetTraits(traits=tuple((k, doc.scalar(v, doc.at(path, k))) for k, v in data.items()))
 
 
+def _stage(raw: Any, path: str) -> SetStage:
+    """`stage: {model: website, set: sql}`; `set: null` lets the points decide again."""
+    data = doc.mapping(raw, path)
+    doc.check_keys(data, ("model", "set"), path)
+    if "set" not in data:
+        raise Invalid(doc.at(path, "set"), "is required: a stage of the model, or null")
+    stage = data["set"]
+    return SetStage(
+        model=doc.key(doc.required(data, "model", path), doc.at(path, "model")),
+        stage=None if stage is None else doc.name(stage, doc.at(path, "set")),
+    )
+
+
 _ACTION_READERS: dict[str, Callable[[Any, str], Action]] = {
     "webhook": _webhook,
     "email": _email,
@@ -278,4 +292,5 @@ _ACTION_READERS: dict[str, Callable[[Any, str], Action]] = {
     "task": _task,
     "tag": _tag,
     "set": _set,
+    "stage": _stage,
 }

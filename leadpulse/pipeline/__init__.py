@@ -22,7 +22,7 @@ from leadpulse import identity
 from leadpulse.collect.guard import normalise_domain
 from leadpulse.collect.schema import Batch, Event
 from leadpulse.core import clock
-from leadpulse.core.errors import Conflict, NotFound, Unauthorized
+from leadpulse.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from leadpulse.core.keys import hash_key, new_secret_key, new_write_key
 from leadpulse.core.settings import Settings
 from leadpulse.core.types import Contact, EventRecord, Site, Touch, VisitContext
@@ -114,7 +114,7 @@ class Pipeline:
         self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
         self.scoring = ScoringStep(engine)
         self.engage = EngageStep(engine)
-        self.automate = AutomateStep(engine)
+        self.automate = AutomateStep(engine, self.scoring)
         self.dispatcher = Dispatcher(engine, self.writer, settings)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -423,6 +423,37 @@ class Pipeline:
             if alive is None:
                 raise NotFound(f"no lead {lead_id}")
             return lead_store.add_outcome(conn, alive, values, at)
+
+        return self.writer.run_sync(unit)
+
+    def set_stage(self, lead_id: int, model: str, stage: str | None) -> dict[str, Any]:
+        """Hold a lead at a stage of a model whatever its points say (a salesperson has
+        qualified it), or let the points decide again (`None`). Automations watching the
+        stage fire as for any change. Returns the lead's scores."""
+        scorer = self.scoring.refresh()
+        self.automate.refresh()
+        published = next((p.model for p in scorer.models if p.model.key == model), None)
+        if published is None:
+            raise NotFound(f"no model {model!r}", field="model")
+        names = [name for name, _ in published.stages]
+        if stage is not None and stage not in names:
+            listed = ", ".join(names) if names else "none (it has no stages)"
+            raise InvalidInput(f"model {model!r} has no stage {stage!r}; its stages: {listed}",
+                               field="stage")  # fmt: skip
+        at = clock.now_ms()
+
+        def unit(conn: Connection) -> dict[str, Any]:
+            alive = lead_store.survivor(conn, lead_id)
+            if alive is None:
+                raise NotFound(f"no lead {lead_id}", field="id")
+            before = lead_store.scores_of(conn, alive)
+            scores = self.scoring.pin_stage(conn, alive, model, stage, at)
+            after = {k: v.to_dict() for k, v in scores.items()}
+            if self.automate.on_change(
+                conn, self.automate.active(None), alive, before, after, [], at
+            ):
+                self.dispatcher.wake()
+            return after
 
         return self.writer.run_sync(unit)
 

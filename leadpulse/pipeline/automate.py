@@ -18,6 +18,7 @@ from leadpulse.automate.model import (
     Assign,
     Email,
     InactiveTrigger,
+    SetStage,
     SetTraits,
     Task,
     Wait,
@@ -29,6 +30,7 @@ from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
 from leadpulse.pipeline.saved import Saved
+from leadpulse.pipeline.scoring import ScoringStep
 from leadpulse.store import engage as definition_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import outbox as outbox_store
@@ -48,7 +50,8 @@ _LEAD_FIELDS = (
 class AutomateStep:
     """The saved automations of this process, and what they do inside a change."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, scoring: ScoringStep) -> None:
+        self.scoring = scoring
         self.saved: Saved[Automation] = Saved(engine, _loader(KIND), _parse)
         self.segments: Saved[Segment] = Saved(engine, _loader(SEGMENT), _parse_segment)
 
@@ -88,7 +91,7 @@ class AutomateStep:
         for automation in automations:
             if automation.exit is not None and fired_by(automation.exit, before, after, events,
                                                         moves):  # fmt: skip
-                scenario_store.exit_runs(conn, automation.key, lead_id, now)
+                self._end_runs(conn, automation.key, lead_id, now)
                 continue
             for trigger in fired(automation, before, after, events, moves):
                 if not snapshot:
@@ -141,6 +144,7 @@ class AutomateStep:
         outbox_store.record_firing(conn, automation.key, lead_id, trigger, now)
         if automation.steps:
             run = scenario_store.start(conn, automation.key, lead_id, trigger, now)
+            self.scoring.on_scenario(conn, lead_id, automation.key, True, now)
             return self._advance(conn, automation, run, lead, now)
         return self._act(conn, automation, automation.actions, lead, trigger, events, now)
 
@@ -164,6 +168,9 @@ class AutomateStep:
                 _task(conn, action, automation.key, lead, trigger, now)
             elif isinstance(action, SetTraits):
                 _set_traits(conn, action, lead, now)
+            elif isinstance(action, SetStage):
+                scores = self.scoring.pin_stage(conn, lead_id, action.model, action.stage, now)
+                _rescored(lead, {k: v.to_dict() for k, v in scores.items()})
             else:
                 message_id = "msg_" + uuid.uuid4().hex
                 kind, target, body = _effect(action, message_id, automation, trigger, lead,
@@ -192,6 +199,7 @@ class AutomateStep:
             queued += self._act(conn, automation, [current], lead, run.trigger, [], now)
         scenario_store.save(conn, run.id, step=step, status=scenario_store.DONE, next_at=now,
                             at=now)  # fmt: skip
+        self.scoring.on_scenario(conn, run.lead_id, automation.key, False, now)
         return queued
 
     def run_scenarios(self, conn: Connection, now: int, limit: int = 500) -> int:
@@ -202,11 +210,15 @@ class AutomateStep:
         for run in scenario_store.due(conn, now, limit):
             automation = by_key.get(run.automation)
             if automation is None:
-                scenario_store.exit_runs(conn, run.automation, run.lead_id, now)
+                self._end_runs(conn, run.automation, run.lead_id, now)
                 continue
             lead = _lead(conn, run.lead_id, lead_store.scores_of(conn, run.lead_id))
             queued += self._advance(conn, automation, run, lead, now)
         return queued
+
+    def _end_runs(self, conn: Connection, automation: str, lead_id: int, now: int) -> None:
+        if scenario_store.exit_runs(conn, automation, lead_id, now):
+            self.scoring.on_scenario(conn, lead_id, automation, False, now)
 
     def check_inactivity(self, conn: Connection, now: int, limit: int = 500) -> int:
         """Fire `inactive` automations for leads quiet for their N days: once per quiet spell —
@@ -312,15 +324,21 @@ def _lead(conn: Connection, lead_id: int, scores: Mapping[str, Any]) -> dict[str
     lead = {k: row.get(k) for k in _LEAD_FIELDS}
     owner = owner_store.owner_of(conn, lead_id)
     lead["owner"] = _manager(owner) if owner else None
-    lead["band"] = {k: v.get("band") for k, v in scores.items()}
-    lead["stage"] = {k: v.get("stage") for k, v in scores.items()}
-    lead["score"] = {k: v.get("total") for k, v in scores.items()}
     for stamp in ("created_at", "last_seen_at"):
         value = lead[stamp]
         if isinstance(value, int):
             lead[stamp] = _iso(value)
-    lead["scores"] = dict(scores)
+    _rescored(lead, scores)
     return lead
+
+
+def _rescored(lead: dict[str, Any], scores: Mapping[str, Any]) -> None:
+    """The lead's scores, and per model its `band`, `stage` and `score` (so assignment rules
+    and templates can say `band.website`)."""
+    lead["band"] = {k: v.get("band") for k, v in scores.items()}
+    lead["stage"] = {k: v.get("stage") for k, v in scores.items()}
+    lead["score"] = {k: v.get("total") for k, v in scores.items()}
+    lead["scores"] = dict(scores)
 
 
 def _payload(

@@ -19,6 +19,7 @@ from leadpulse.core.errors import InvalidInput
 from leadpulse.core.types import EventRecord, Touch, VisitContext
 from leadpulse.scoring import Entry, Happening, Published, Score, Scorer, State, empty_state
 from leadpulse.scoring.parse import parse_model
+from leadpulse.scoring.state import HELD
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import scores as score_store
@@ -146,6 +147,38 @@ class ScoringStep:
         score_store.save_state(conn, lead_id, None, merged, now)
         score_store.add_entries(conn, lead_id, None, entries)
 
+    def pin_stage(
+        self, conn: Connection, lead_id: int, model: str, stage: str | None, now: int
+    ) -> dict[str, Score]:
+        """Hold the lead at a stage of a model (or let go with `None`)."""
+        state: State = score_store.load_state(conn, lead_id, None) or empty_state()
+        Scorer.pin_stage(state, model, stage)
+        return self._keep(conn, lead_id, state, [], now)
+
+    def on_scenario(
+        self, conn: Connection, lead_id: int, scenario: str, entered: bool, now: int
+    ) -> None:
+        """A lead entered or left a scenario run: its local models start or stop counting."""
+        scorer = self.scorer
+        if not any(p.model.scope.scenario == scenario for p in scorer.models):
+            return
+        state: State = score_store.load_state(conn, lead_id, None) or empty_state()
+        entries: list[Entry] = []
+        if entered:
+            entries = scorer.enter_scenario(state, scenario, now)
+        else:
+            scorer.leave_scenario(state, scenario)
+        self._keep(conn, lead_id, state, entries, now)
+
+    def _keep(
+        self, conn: Connection, lead_id: int, state: State, entries: list[Entry], now: int
+    ) -> dict[str, Score]:
+        score_store.save_state(conn, lead_id, None, state, now)
+        score_store.add_entries(conn, lead_id, None, entries)
+        scores = self.scorer.score(state, now)
+        self.remember(conn, lead_id, scores)
+        return scores
+
     def remember(self, conn: Connection, lead_id: int, scores: dict[str, Score]) -> None:
         primary = self.primary
         total = scores[primary].total if primary in scores else 0.0
@@ -234,9 +267,10 @@ def replay_subject(
 ) -> int:
     """Score a subject again from its stored events (a rescore); returns how many events."""
     visitor_ids = [visitor_id] if visitor_id is not None else []
+    before: State = score_store.load_state(conn, lead_id, visitor_id) or {}
     score_store.clear_subject(conn, lead_id, visitor_ids)
     rows = event_store.subject_events(conn, lead_id=lead_id, visitor_id=visitor_id)
-    state: State = empty_state()
+    state: State = empty_state() | {k: before[k] for k in HELD if k in before}
     if lead_id is not None:
         lead = lead_store.get_lead(conn, lead_id)
         state["sent"] = dict(lead["traits"]) if lead else {}

@@ -165,8 +165,48 @@ class Scorer:
             published.version,
             round(total, 2),
             band_of(model.bands, total),
-            band_of(model.stages, total),
+            state.get("pins", {}).get(model.key) or band_of(model.stages, total),
         )
+
+    # -- held by hand or by automations ----------------------------------------------------
+
+    @staticmethod
+    def pin_stage(state: State, model: str, stage: str | None) -> None:
+        """Hold the lead at `stage` of `model` whatever its points say (a salesperson
+        qualifying a lead by hand); `None` lets the points decide again."""
+        pins = state.setdefault("pins", {})
+        if stage is None:
+            pins.pop(model, None)
+        else:
+            pins[model] = stage
+
+    def enter_scenario(self, state: State, scenario: str, now: int) -> list[Entry]:
+        """A lead starts a scenario run: its local models (`scope: {scenario: KEY}`) start
+        again from zero — entries take back what an earlier run left, so the ledger still
+        adds up — and count the lead's events from `now` until it leaves."""
+        state.setdefault("scenarios", {})[scenario] = now
+        entries: list[Entry] = []
+        for published in self.models:
+            model = published.model
+            if model.scope.scenario != scenario:
+                continue
+            ms = state["models"].get(model.key)
+            if not ms:
+                continue
+            half_life = _half_life_ms(model)
+            fixed = ms.get("fixed", 0.0)
+            for points, decays in ((fixed, False), (total_of(ms, now, half_life) - fixed, True)):
+                if round(points, 9):
+                    entries.append(Entry(model.key, published.version, "scenario_start",
+                                         f"x:{scenario}:{now}:{decays}", -points, now, None,
+                                         decays))  # fmt: skip
+            state["models"][model.key] = {"version": published.version}
+        return entries
+
+    @staticmethod
+    def leave_scenario(state: State, scenario: str) -> None:
+        """The run ended: local models keep their score but count nothing more."""
+        state.get("scenarios", {}).pop(scenario, None)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -240,6 +280,11 @@ class Scorer:
             traits_changed = ms.get("traits") != signature
             ms["traits"] = signature
             in_scope = _in_scope(model, event, traits)
+            local = model.scope.scenario
+            if local is not None and not _in_scenario(state, local, event, now):
+                totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
+                                          model.cap_max)  # fmt: skip
+                continue
             for item in plan.rules_for(event, traits_changed):
                 if item.kind == "state":
                     new = self._state_rule(published, item, ms, ctx, now)
@@ -509,8 +554,6 @@ def _top_metric(cond: Condition) -> MetricCond | None:
 
 def _in_scope(model: Model, event: Happening | None, traits: Mapping[str, Any]) -> bool:
     scope = model.scope
-    if scope.scenario is not None:
-        return False  # scored only inside its automation scenario
     if scope.site is not None and (event is None or event.site != scope.site):
         return False
     for name in ("channel", "source"):
@@ -518,6 +561,13 @@ def _in_scope(model: Model, event: Happening | None, traits: Mapping[str, Any]) 
         if wanted is not None and str(traits.get(name, "")).casefold() != wanted.casefold():
             return False
     return True
+
+
+def _in_scenario(state: State, scenario: str, event: Happening | None, now: int) -> bool:
+    """Whether a local model counts now: the lead is in a run of its scenario, and the event
+    (or the trait change) came after the run started."""
+    started = state.get("scenarios", {}).get(scenario)
+    return started is not None and (event.ts if event else now) >= started
 
 
 def _half_life_ms(model: Model) -> float | None:

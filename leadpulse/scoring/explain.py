@@ -9,8 +9,11 @@ from leadpulse.scoring.engine import DAY_MS, Published, band_of, clamp
 from leadpulse.scoring.state import decayed
 
 
-def explain(published: Published, rows: Iterable[Mapping[str, Any]], now: int) -> dict[str, Any]:
-    """One model's total, band, stage and contributions at `now`.
+def explain(
+    published: Published, rows: Iterable[Mapping[str, Any]], now: int, pinned: str | None = None
+) -> dict[str, Any]:
+    """One model's total, band, stage and contributions at `now`; `pinned` is a stage the
+    lead is held at by hand (`held: true` then says so).
 
     `rows` are ledger rows (rule_key, points, decays, at, event_uid). Each contribution's
     `points_now` is its points after decay; they sum to `total`. When the model's cap clips
@@ -53,6 +56,7 @@ def explain(published: Published, rows: Iterable[Mapping[str, Any]], now: int) -
         "version": published.version,
         "total": round(total, 2),
         "band": band_of(model.bands, total),
-        "stage": band_of(model.stages, total),
+        "stage": pinned or band_of(model.stages, total),
+        "held": pinned is not None,
         "contributions": contributions,
     }

@@ -18,6 +18,11 @@ _STATS = ("pages_viewed", "engaged_ms", "max_scroll", "mouse_intensity", "form_i
 _FORM_TYPES = frozenset({"form_start", "form_submit", "form_abandon"})
 
 
+HELD = ("pins", "scenarios")
+"""Parts of a state that events do not make — stages set by hand, scenario runs the lead is
+in — so a replay of the events must carry them over."""
+
+
 def empty_state() -> State:
     return {"sessions": {}, "lifetime": new_stats(), "models": {}}
 
@@ -70,6 +75,9 @@ def merge_states(into: State, other: State) -> State:
                 counts.setdefault(key, {}).setdefault(scope, []).extend(times)
     merged["counts"] = {k: {s: sorted(t) for s, t in v.items()} for k, v in counts.items()}
     merged["sessions_seen"] = into.get("sessions_seen", 0) + other.get("sessions_seen", 0)
+    for held in HELD:  # what was set by hand or by a scenario: the surviving lead's wins
+        if held in into or held in other:
+            merged[held] = {**other.get(held, {}), **into.get(held, {})}
     for name in ("prev_ts",):
         if name in into or name in other:
             merged[name] = max(into.get(name, 0), other.get(name, 0))

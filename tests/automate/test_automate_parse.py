@@ -54,6 +54,11 @@ def test_triggers_and_actions() -> None:
         ({"key": "a", "when": {"score": {"model": "w"}}, "actions": [HOOK]}, "when.score", "above"),
         ({"key": "a", "when": {"band": {"model": "w"}}, "actions": [HOOK]}, "when.band", "becomes"),
         (
+            {"key": "a", "when": {"event": {"type": "x"}}, "actions": [{"stage": {"model": "w"}}]},
+            "actions[0].stage.set",
+            "a stage of the model, or null",
+        ),
+        (
             {
                 "key": "a",
                 "when": {"event": {"type": "x"}},

@@ -17,6 +17,7 @@ from leadpulse.automate.model import (
     LadderTrigger,
     ScoreTrigger,
     SegmentTrigger,
+    SetStage,
     Task,
 )
 from leadpulse.core import clock
@@ -36,6 +37,8 @@ def _action(action: Action) -> dict[str, Any]:
         return {"assign": {"to": action.to, "team": action.team, "rules": len(action.rules)}}
     if isinstance(action, Task):
         return {"task": {"kind": action.kind, "due_minutes": action.due_minutes}}
+    if isinstance(action, SetStage):
+        return {"stage": {"model": action.model, "set": action.stage}}
     return {"set": dict(action.traits), "tag": list(action.tags)}
 
 

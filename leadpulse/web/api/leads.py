@@ -55,6 +55,11 @@ class OutcomeIn(BaseModel):
     note: str | None = Field(None, max_length=5000)
 
 
+class StageIn(BaseModel):
+    model: str = Field(description="The scoring model whose stage is set")
+    stage: str | None = Field(description="One of the model's stages; null: the points decide")
+
+
 def alive(conn: Connection, lead_id: int) -> dict[str, Any]:
     """The lead, following merges; 404 when there is none."""
     found = lead_store.survivor(conn, lead_id)
@@ -150,6 +155,13 @@ def router(pipeline: Pipeline) -> APIRouter:
             row = alive(conn, lead_id)
             outcomes = lead_store.outcomes_of(conn, row["id"])
         return present_outcome(next(o for o in outcomes if o["id"] == outcome_id))
+
+    @r.put("/{lead_id}/stage")
+    def put_stage(lead_id: int, body: StageIn) -> dict[str, Any]:
+        """Hold the lead at a stage of a model (a salesperson qualified it: `sql`), whatever
+        its points say, until set again or released with `"stage": null`."""
+        scores = pipeline.set_stage(lead_id, body.model, body.stage)
+        return {"lead": lead_id, "model": body.model, "scores": scores}
 
     @r.get("/{lead_id}/export")
     def export_lead(lead_id: int) -> dict[str, Any]:

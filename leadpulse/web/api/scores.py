@@ -25,11 +25,19 @@ def router(pipeline: Pipeline) -> APIRouter:
         with pipeline.engine.connect() as conn:
             row = alive(conn, lead_id)
             rows = score_store.ledger(conn, row["id"])
+            state = score_store.load_state(conn, row["id"], None) or {}
+        pins = state.get("pins", {})
         return {
             "lead": row["id"],
             "at": clock.to_iso(now),
             "models": [
-                explain(p, [e for e in rows if e["model_key"] == p.model.key], now) for p in models
+                explain(
+                    p,
+                    [e for e in rows if e["model_key"] == p.model.key],
+                    now,
+                    pins.get(p.model.key),
+                )
+                for p in models
             ],
         }
 
