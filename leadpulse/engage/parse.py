@@ -39,7 +39,7 @@ class EngageError(DocumentError):
 VISIT_VALUES = (
     "keyword", "channel", "source", "medium", "campaign", "landing_page", "referrer_host",
     "country", "region", "city", "browser", "os", "device", "language", "page", "path", "known",
-    "segments",
+    "segments", "visits",
 )  # fmt: skip
 """What a condition can look at, besides `traits.*`, `score.*`, `band.*` and `stage.*`."""
 

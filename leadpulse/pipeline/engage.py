@@ -20,9 +20,11 @@ from leadpulse.engage import (
     group_of,
     parse_definition,
 )
+from leadpulse.engage.model import When
 from leadpulse.pipeline.saved import Saved
 from leadpulse.scoring import Score
 from leadpulse.store import engage as engage_store
+from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import segments as segment_store
 from leadpulse.store import visitors as visitor_store
@@ -71,6 +73,8 @@ class EngageStep:
         if not definitions:
             return []
         view = _view(conn, visitor_id, lead_id, ctx, records, scores)
+        if any(_reads(d.when, "visits") for d in definitions):
+            view["visits"] = event_store.visit_count(conn, visitor_id)
         seen: dict[str, Seen] = {}
         if any(isinstance(d, Offer) for d in definitions):
             seen = {
@@ -81,6 +85,11 @@ class EngageStep:
             }
         session = records[-1].session_id
         return decide(definitions, view, seen, anonymous_id, session, now)
+
+
+def _reads(when: When, value: str) -> bool:
+    """Whether a condition looks at `value` (costly values are only found out when read)."""
+    return any(t.value == value for t in when.tests) or any(_reads(w, value) for w in when.any)
 
 
 def _exposure(

@@ -162,3 +162,13 @@ def session_averages(conn: Connection, since: int) -> dict[int, dict[str, float]
     return {
         r[0]: {"session_seconds": float(r[1] or 0), "pages_viewed": float(r[2] or 0)} for r in rows
     }
+
+
+def visit_count(conn: Connection, visitor_id: int) -> int:
+    """How many visits (tracker sessions) a visitor has made, the current one included."""
+    found = conn.execute(
+        sa.select(sa.func.count(sa.distinct(events.c.session_id))).where(
+            events.c.visitor_id == visitor_id
+        )
+    ).scalar_one()
+    return int(found)

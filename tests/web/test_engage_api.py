@@ -223,3 +223,22 @@ def test_a_stored_document_that_no_longer_reads_is_listed_with_its_error(
     assert "is required" in items["old"]["error"]
     one = client.get("/v1/offers/old", headers=auth).json()
     assert one["source"].startswith("key: old") and one["history"][0]["version"] == 1
+
+
+def test_the_subscribe_offer_waits_for_a_repeat_visit(
+    client: TestClient, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    put(client, auth, "/v1/offers/subscribe-on-return", "offers/subscribe-on-return.yaml")
+    home = {"type": "page_view", "url": "https://shop.example/"}
+    first = send(client, site, "newcomer", home, home, session="a")
+    assert first["decisions"] == []  # two pages, one visit
+    again = send(client, site, "newcomer", home, session="b")
+    [offer] = again["decisions"]
+    assert offer["key"] == "subscribe-on-return" and offer["trigger"]["seconds_on_page"] == 10
+    ident = {"write_key": site["write_key"], "anonymous_id": "newcomer",
+             "traits": {"email": "newcomer@example.com"}}  # fmt: skip
+    assert (
+        client.post("/v1/identify", json=ident, headers={"user-agent": CHROME}).status_code == 200
+    )
+    known = send(client, site, "newcomer", home, session="c")
+    assert known["decisions"] == []  # a known lead is not asked to subscribe
