@@ -24,18 +24,21 @@ from leadpulse.automate.model import (
     Wait,
     Webhook,
 )
-from leadpulse.automate.segments import Count, Segment, holds, parse_segment
+from leadpulse.automate.segments import Count, Metric, Segment, holds, parse_segment
 from leadpulse.automate.triggers import fired_by, matches
 from leadpulse.core.compare import compare, lookup
 from leadpulse.core.template import render
 from leadpulse.core.types import EventRecord
 from leadpulse.pipeline.saved import Saved
 from leadpulse.pipeline.scoring import ScoringStep
+from leadpulse.scoring import State, empty_state
+from leadpulse.scoring.state import metric_value
 from leadpulse.store import engage as definition_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import outbox as outbox_store
 from leadpulse.store import owners as owner_store
 from leadpulse.store import scenarios as scenario_store
+from leadpulse.store import scores as score_store
 from leadpulse.store import segments as segment_store
 
 KIND = "automation"
@@ -112,8 +115,20 @@ class AutomateStep:
             found = segment_store.lead_events(conn, lead_id, c.type, since, c.until)
             return sum(1 for e in found if matches(c.where, e))
 
+        states: list[State] = []
+
+        def metric(m: Metric) -> list[float]:
+            if not states:
+                states.append(score_store.load_state(conn, lead_id, None) or empty_state())
+            state = states[0]
+            if m.name == "sessions":
+                return [float(len(state["sessions"]))]
+            if m.per == "lifetime":
+                return [metric_value(state["lifetime"], m.name)]
+            return [metric_value(stats, m.name) for stats in state["sessions"].values()]
+
         for segment in self.segments.all:
-            member = holds(segment.when, lead, count)
+            member = holds(segment.when, lead, count, metric)
             if member and segment.key not in inside:
                 segment_store.enter(conn, segment.key, lead_id, now)
                 moves.append((segment.key, True))

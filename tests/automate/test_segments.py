@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from leadpulse.automate.segments import SegmentError, parse_segment
 from leadpulse.collect.schema import Batch, Event
 from leadpulse.pipeline import Pipeline
+from leadpulse.store import segments as segment_store
 from leadpulse.web.app import create_app
 from tests.automate.receiver import receiver
 from tests.automate.support import MODEL, SECRET, wait_for
@@ -98,6 +99,38 @@ def test_the_examples_of_the_mission_and_a_segment_trigger(fast: Pipeline) -> No
     assert client.get("/v1/segments/nope/members", headers=auth).status_code == 404
 
 
+READERS = """key: deep-readers
+name: Read a lot in one visit, and score well
+when:
+  all:
+    - {metric: pages_viewed, per: session, gt: 3}
+    - {model: website, gte: 20}
+    - {not: {event: unsubscribed}}
+    - {trait: plan, ne: enterprise}
+"""
+
+
+def test_segments_in_the_scoring_vocabulary(fast: Pipeline) -> None:
+    fast.publish_model("website", MODEL)
+    fast.save_definition("segment", "deep-readers", READERS)
+    fast.save_definition("segment", "returning", "key: returning\nwhen: {metric: sessions, gte: 2}")
+    cy = identify(fast, "cy")
+
+    def inside() -> set[str]:
+        with fast.engine.connect() as conn:
+            return set(segment_store.current(conn, cy))
+
+    for i in range(3):  # three pages in each of two visits: never more than three at once
+        for visit in ("a", "b"):
+            send(fast, "cy", Event(id=uuid.uuid4().hex, type="page_view", session_id=visit,
+                                   url=f"https://s.example/{i}"))  # fmt: skip
+    assert inside() == {"returning"}
+    send(fast, "cy", Event(id=uuid.uuid4().hex, type="page_view", session_id="b"))
+    assert inside() == {"returning", "deep-readers"}
+    send(fast, "cy", ev("unsubscribed"))
+    assert inside() == {"returning"}
+
+
 @pytest.mark.parametrize(
     ("text", "field"),
     [
@@ -105,6 +138,11 @@ def test_the_examples_of_the_mission_and_a_segment_trigger(fast: Pipeline) -> No
         ("key: a\nwhen: {count: {type: x}}", "when.count"),
         ("key: a\nwhen: {count: {type: x, gt: 1, since: yesterday}}", "when.count.since"),
         ("key: a\nwhen: {all: []}", "when.all"),
+        ("key: a\nwhen: {metric: pages, gt: 3}", "when.metric"),
+        ("key: a\nwhen: {metric: sessions, per: session, gt: 3}", "when.per"),
+        ("key: a\nwhen: {metric: events, per: visit, gt: 3}", "when.per"),
+        ("key: a\nwhen: {metric: events}", "when"),
+        ("key: a\nwhen: {model: website}", "when"),
     ],
 )
 def test_bad_segments_are_named(text: str, field: str) -> None:
