@@ -242,3 +242,15 @@ def test_the_subscribe_offer_waits_for_a_repeat_visit(
     )
     known = send(client, site, "newcomer", home, session="c")
     assert known["decisions"] == []  # a known lead is not asked to subscribe
+
+
+def test_the_demo_popup_is_for_pricing_page_visitors(
+    client: TestClient, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    put(client, auth, "/v1/offers/demo-popup", "offers/demo-popup.yaml")
+    home = send(client, site, "looker", {"type": "page_view", "url": "https://shop.example/"})
+    assert home["decisions"] == []
+    pricing = {"type": "page_view", "url": "https://shop.example/pricing?plan=pro"}
+    [offer] = send(client, site, "looker", pricing)["decisions"]
+    assert offer["key"] == "demo-popup" and offer["trigger"]["seconds_on_page"] == 20
+    assert [f["name"] for f in offer["content"]["fields"]] == ["name", "phone"]
