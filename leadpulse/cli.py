@@ -1,5 +1,5 @@
 """The `leadpulse` command line: serve, demo, migrate, sites, keys, models, offers,
-personalisations, import, export and scoring files.
+personalisations, import, export, scoring files and learning from outcomes.
 
 Errors are one readable line on stderr and a non-zero exit, never a traceback.
 """
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import orjson
 import typer
@@ -29,7 +29,7 @@ from leadpulse.core.settings import Settings, load
 from leadpulse.engage import Kind, parse_definition
 from leadpulse.pipeline import Pipeline
 from leadpulse.pipeline.offline import score_csv
-from leadpulse.scoring.parse import load_model_file
+from leadpulse.scoring.parse import load_model_file, parse_model
 from leadpulse.store import engage as engage_store
 from leadpulse.store import migrate as migrations
 from leadpulse.store import segments as segment_store
@@ -37,6 +37,9 @@ from leadpulse.store import sites as site_store
 from leadpulse.store.engine import create_engine
 from leadpulse.store.lead_list import LeadFilter, list_leads
 from leadpulse.store.subjects import count_subjects
+
+if TYPE_CHECKING:
+    from leadpulse.learn.run import Learned
 
 app = typer.Typer(
     help="Leadpulse: self-hosted lead scoring and lead management.",
@@ -386,6 +389,112 @@ def score_file(
         if output:
             target.close()
     err.print(f"scored {rows} rows with {model.key!r}")
+
+
+@app.command("learn")
+def learn_command(
+    csv_file: Annotated[Path, typer.Argument(help="A CSV of past leads with their outcome.")],
+    target: Annotated[
+        str | None, typer.Option(help="The outcome column (default: Converted, Revenue, …).")
+    ] = None,
+    positive: Annotated[
+        str | None, typer.Option(help="The outcome value meaning converted (default: detected).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field separator (default: detected).")
+    ] = None,
+    weight: Annotated[
+        str | None, typer.Option(help="A column of customer value: bigger counts more.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="A column (or glob, 'Asymmetrique*') to leave out; repeatable."),
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option(help="A time column: hold out the most recent leads.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the scorecard model file (YAML).")
+    ] = None,
+    lookalike: Annotated[
+        Path | None, typer.Option(help="Write the lookalike model (JSON).")
+    ] = None,
+    report: Annotated[
+        list[Path] | None,
+        typer.Option(help="Write the report: .html or .json (by suffix); repeatable."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
+    test_size: Annotated[
+        float, typer.Option(help="Share of the rows held out for evaluation.")
+    ] = 0.25,
+) -> None:
+    """Learn from outcomes: baseline and key actions, a points scorecard (a model file), a
+    lookalike model, and how well they rank leads they never saw."""
+    from leadpulse.learn.modelfile import model_key, model_yaml
+    from leadpulse.learn.report import report_html, report_json
+    from leadpulse.learn.run import learn
+    from leadpulse.learn.table import read_table
+
+    if not 0 < test_size < 1:
+        raise InvalidInput("--test-size must be between 0 and 1, e.g. 0.25", field="test_size")
+    for path in report or []:
+        if path.suffix.lower() not in {".html", ".htm", ".json"}:
+            raise InvalidInput(f"--report {path}: name it .html or .json", field="report")
+    with err.status(f"reading {csv_file.name}…"):
+        data = read_table(
+            csv_file,
+            target=target,
+            positive=positive,
+            delimiter=delimiter,
+            weight=weight,
+            exclude=tuple(exclude or ()),
+            time=time,
+        )
+    with err.status(f"learning from {len(data.y)} rows…"):
+        run = learn(data, test_size=test_size, seed=seed, lookalike=lookalike is not None)
+    _learn_summary(run)
+    if output is not None:
+        key = model_key(output.stem)
+        text = model_yaml(
+            run.scorecard, key=key, name=f"Learned from {data.source}", source=data.source
+        )
+        parse_model(text, output.name)
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote the scorecard model {key!r} to {output}")
+    if lookalike is not None and run.lookalike is not None:
+        lookalike.write_text(run.lookalike.to_json(), encoding="utf-8")
+        err.print(f"wrote the lookalike model to {lookalike}")
+    for path in report or []:
+        json_report = path.suffix.lower() == ".json"
+        path.write_text(report_json(run) if json_report else report_html(run), encoding="utf-8")
+        err.print(f"wrote the report to {path}")
+
+
+def _learn_summary(run: Learned) -> None:
+    data, analysis = run.data, run.analysis
+    overall = analysis.overall
+    out.print(
+        f"[bold]{data.source}[/]: {len(data.y)} rows, {data.target} = {data.positive!r} "
+        f"in {overall.rate:.1%} (95 % interval {overall.low:.1%}–{overall.high:.1%})",
+        highlight=False,
+    )
+    for skipped in data.skipped:
+        first = ", ".join(str(line) for line in skipped.lines[:5])
+        out.print(f"  not used: {len(skipped.lines)} rows, {skipped.reason} (lines {first}…)",
+                  highlight=False, markup=False)  # fmt: skip
+    table = Table("key action", "leads", "conversion", "lift", title="converts above average")
+    for s in analysis.key_actions()[:8]:
+        table.add_row(f"{s.column}: {s.label}", f"{s.rate.count:g}", f"{s.rate.rate:.1%}",
+                      f"×{s.lift:.2f}")  # fmt: skip
+    out.print(table)
+    held = run.scorecard_eval.metrics
+    line = f"held out ({len(run.test)} rows): scorecard ROC AUC {held.roc_auc:.3f}"
+    if run.lookalike_eval is not None:
+        line += f", lookalike ROC AUC {run.lookalike_eval.metrics.roc_auc:.3f}"
+    out.print(line + f"; top 10 % of the scorecard convert ×{held.lift_10:.2f} the average",
+              highlight=False)  # fmt: skip
+    for warning in run.warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
 
 
 class _Saved(Protocol):

@@ -8,6 +8,7 @@ a learned rule matches in scoring precisely the rows it was learned from.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -186,12 +187,8 @@ def parse_rows(
 ) -> Dataset:
     headers = [h.strip() for h in headers]
     target = target or _detect_target(headers, source)
-    for role, name in (
-        ("target", target),
-        ("weight", weight),
-        ("time", time),
-        *(("excluded", e) for e in exclude),
-    ):
+    exclude = _expand(exclude, headers, source)
+    for role, name in (("target", target), ("weight", weight), ("time", time)):
         if name is not None and name not in headers:
             raise InvalidInput(
                 f"{source}: no {role} column {name!r}; its columns are: {', '.join(headers)}",
@@ -246,6 +243,21 @@ def parse_rows(
         excluded=tuple(exclude),
     )
     return dataset.take(rows)
+
+
+def _expand(patterns: tuple[str, ...], headers: list[str], source: str) -> tuple[str, ...]:
+    """Excluded columns by name or glob (`Asymmetrique*`); a pattern matching none is an error."""
+    found: dict[str, None] = {}
+    for pattern in patterns:
+        matched = [h for h in headers if h == pattern or fnmatch.fnmatchcase(h, pattern)]
+        if not matched:
+            raise InvalidInput(
+                f"{source}: no column {pattern!r} to exclude; its columns are: "
+                f"{', '.join(headers)}",
+                field="exclude",
+            )
+        found.update(dict.fromkeys(matched))
+    return tuple(found)
 
 
 def _check_classes(y: Ints, target: str, positive: str, source: str) -> None:
