@@ -481,7 +481,7 @@ def _learn_summary(run: Learned) -> None:
     for skipped in data.skipped:
         first = ", ".join(str(line) for line in skipped.lines[:5])
         out.print(f"  not used: {len(skipped.lines)} rows, {skipped.reason} (lines {first}…)",
-                  highlight=False, markup=False)  # fmt: skip
+                  highlight=False, markup=False, soft_wrap=True)  # fmt: skip
     table = Table("key action", "leads", "conversion", "lift", title="converts above average")
     for s in analysis.key_actions()[:8]:
         table.add_row(f"{s.column}: {s.label}", f"{s.rate.count:g}", f"{s.rate.rate:.1%}",

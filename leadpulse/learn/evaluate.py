@@ -21,8 +21,8 @@ LEAK_AUC = 0.95
 """A single column that alone ranks leads this well is more likely a record of the outcome
 than a cause of it."""
 AFTER_OUTCOME = re.compile(
-    r"(^|[^a-z])(tags?|quality|status|stage|outcome|result|reason|lost|won|closed|deal|"
-    r"lead_profile|asymmetrique)([^a-z]|$)"
+    r"(^|[^a-z])(tags?|quality|status|stage|outcome|result|reason|lost|won|closed|deal)"
+    r"([^a-z]|$)"
 )
 """Column names that usually mean "filled in by sales after contact"."""
 
