@@ -50,9 +50,11 @@ app = typer.Typer(
 site_app = typer.Typer(help="Websites that send events.", no_args_is_help=True)
 key_app = typer.Typer(help="Secret API keys for the admin API.", no_args_is_help=True)
 model_app = typer.Typer(help="Scoring models (YAML or JSON files).", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the dashboard.", no_args_is_help=True)
 app.add_typer(site_app, name="site")
 app.add_typer(key_app, name="key")
 app.add_typer(model_app, name="model")
+app.add_typer(user_app, name="user")
 
 out = Console()
 err = Console(stderr=True)
@@ -188,6 +190,40 @@ def _parse_map(items: list[str]) -> dict[str, str]:
             raise InvalidInput(f"--map takes COLUMN=trait, got {item!r}", field="map")
         mapping[column] = trait
     return mapping
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="The address the user signs in with.")],
+    role: Annotated[str, typer.Option(help="admin, marketer or sales.")],
+    manager: Annotated[
+        str | None, typer.Option(help="A sales user's manager key (/v1/managers): its leads.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a dashboard user; the password is asked for (twice) unless read from stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _pipeline() as pipeline:
+        user = pipeline.accounts.add_user(email, password, role, manager)
+    linked = f", manager {user['manager']}" if user["manager"] else ""
+    out.print(f"user {user['email']} ({user['role']}{linked}) added", highlight=False)
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the dashboard users."""
+    with _pipeline() as pipeline:
+        users = pipeline.accounts.list_users()
+    table = Table("email", "role", "manager", "last signed in")
+    for u in users:
+        table.add_row(u["email"], u["role"], u["manager"] or "",
+                      clock.to_iso(u["signed_in_at"]) or "")  # fmt: skip
+    out.print(table)
 
 
 @app.command("import")

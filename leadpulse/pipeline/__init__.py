@@ -35,6 +35,7 @@ from leadpulse.enrich import (
     truncate_ip,
 )
 from leadpulse.enrich.quality import contact_quality
+from leadpulse.pipeline.accounts import Accounts
 from leadpulse.pipeline.automate import AutomateStep
 from leadpulse.pipeline.engage import EngageStep
 from leadpulse.pipeline.outbox import Dispatcher
@@ -43,6 +44,7 @@ from leadpulse.scoring import Score, Scorer
 from leadpulse.store import engage as engage_store
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import owners as owner_store
 from leadpulse.store import rescores as rescore_store
 from leadpulse.store import scores as score_store
 from leadpulse.store import sites as site_store
@@ -116,6 +118,7 @@ class Pipeline:
         self.engage = EngageStep(engine)
         self.automate = AutomateStep(engine, self.scoring)
         self.dispatcher = Dispatcher(engine, self.writer, settings)
+        self.accounts = Accounts(engine, self.writer)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Start the writer; the server passes its event loop (see store.writer)."""
@@ -414,6 +417,52 @@ class Pipeline:
         if merged:
             self._visitors.clear()
         return created, updated
+
+    def edit_lead(self, lead_id: int, traits: dict[str, Any]) -> dict[str, Score]:
+        """Change a lead's traits by hand (S4.2: a phone or profile a salesperson learned).
+        Contact fields go to their columns; fit rules and automations follow, as after an
+        upsert. An email or phone that another lead holds is refused rather than merged."""
+        at = clock.now_ms()
+        scorer = self.scoring.refresh()
+        self.automate.refresh()
+
+        def unit(conn: Connection) -> dict[str, Score]:
+            alive = lead_store.survivor(conn, lead_id)
+            current = None if alive is None else lead_store.get_lead(conn, alive)
+            if alive is None or current is None:
+                raise NotFound(f"no lead {lead_id}", field="id")
+            merged = identity.merge_traits(current["traits"], traits)
+            contact, columns = self.contact(merged)
+            for field in ("email", "phone"):
+                if traits.get(field) and getattr(contact, field) is None:
+                    raise InvalidInput(f"{traits[field]!r} is not a valid {field}", field=field)
+            keys = identity.identity_keys(contact)
+            for (kind, value), other in lead_store.owners_of(conn, keys).items():
+                if other != alive:
+                    raise Conflict(f"lead {other} has the {kind} {value} already", field=kind)
+            values = {k: v for k, v in columns.items() if v is not None}
+            lead_store.update_lead(conn, alive, {**values, "traits": merged}, at)
+            lead_store.claim_identities(conn, alive, keys)
+            return self._rescore_traits(conn, scorer, alive, at, None)
+
+        return self.writer.run_sync(unit)
+
+    def assign(self, lead_ids: list[int], manager_key: str) -> int:
+        """Give leads to a sales manager by hand; returns how many were assigned."""
+
+        def unit(conn: Connection) -> int:
+            found = owner_store.manager(conn, key=manager_key)
+            if found is None:
+                raise NotFound(f"no manager {manager_key!r}", field="manager")
+            assigned = 0
+            for lead_id in lead_ids:
+                alive = lead_store.survivor(conn, lead_id)
+                if alive is not None:
+                    owner_store.set_owner(conn, alive, found["id"])
+                    assigned += 1
+            return assigned
+
+        return self.writer.run_sync(unit)
 
     def add_outcome(self, lead_id: int, values: dict[str, Any]) -> int:
         at = clock.now_ms()

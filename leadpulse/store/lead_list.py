@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from leadpulse.core.errors import InvalidInput
 from leadpulse.store.rows import as_dict
-from leadpulse.store.schema import leads
+from leadpulse.store.schema import leads, managers, segment_members
 
 SORTABLE = {
     "score": leads.c.score,
@@ -32,6 +32,16 @@ class LeadFilter:
     min_score: float | None = None
     created_after: int | None = None
     created_before: int | None = None
+    model: str | None = None
+    """The scoring model whose band and stage `band` and `stage` read."""
+    band: str | None = None
+    stage: str | None = None
+    segment: str | None = None
+    owner: str | None = None
+    """A manager's key, or `NOBODY` for leads no one owns."""
+
+
+NOBODY = "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,26 @@ def _conditions(f: LeadFilter) -> list[Any]:
         conds.append(leads.c.created_at >= f.created_after)
     if f.created_before is not None:
         conds.append(leads.c.created_at < f.created_before)
+    for part in ("band", "stage"):
+        wanted = getattr(f, part)
+        if wanted:
+            if not f.model:
+                raise InvalidInput(f"say whose {part} with model=KEY", field="model")
+            conds.append(leads.c.scores[(f.model, part)].as_string() == wanted)
+    if f.segment:
+        conds.append(
+            leads.c.id.in_(
+                sa.select(segment_members.c.lead_id).where(
+                    segment_members.c.segment == f.segment, segment_members.c.left_at.is_(None)
+                )
+            )
+        )
+    if f.owner == NOBODY:
+        conds.append(leads.c.owner_id.is_(None))
+    elif f.owner:
+        conds.append(
+            leads.c.owner_id.in_(sa.select(managers.c.id).where(managers.c.key == f.owner))
+        )
     return conds
 
 

@@ -332,3 +332,26 @@ scenario_runs = sa.Table(
     sa.Index(None, "status", "next_at"),
     sa.Index(None, "automation", "lead_id", "status"),
 )
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("manager_id", Id, sa.ForeignKey("managers.id")),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("signed_in_at", Ms),
+)
+
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("expires_at", Ms, nullable=False),
+)

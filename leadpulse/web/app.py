@@ -34,6 +34,8 @@ from leadpulse.web.api import segments as segments_api
 from leadpulse.web.api import sites as sites_api
 from leadpulse.web.api.auth import require_key
 from leadpulse.web.collector import Collector
+from leadpulse.web.dashboard import PREFIX
+from leadpulse.web.dashboard import build as build_dashboard
 from leadpulse.web.responses import (
     error_body,
     handle_leadpulse_error,
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         Route("/health", health),
         *assets.routes(),
         *demo_site.routes(pipeline),
+        Mount(PREFIX, app=build_dashboard(pipeline)),
         Mount("/", app=build_api(pipeline)),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS)

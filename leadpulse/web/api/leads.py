@@ -103,7 +103,17 @@ def router(pipeline: Pipeline) -> APIRouter:
         min_score: float | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
+        model: Annotated[
+            str | None, Query(description="whose band and stage (default: the first model)")
+        ] = None,
+        band: str | None = None,
+        stage: str | None = None,
+        segment: Annotated[str | None, Query(description="current members only")] = None,
+        owner: Annotated[str | None, Query(description="a manager's key; - for nobody")] = None,
     ) -> dict[str, Any]:
+        if (band or stage) and not model:
+            pipeline.scoring.refresh()
+            model = pipeline.scoring.primary
         f = LeadFilter(
             q=q,
             email=email,
@@ -113,6 +123,11 @@ def router(pipeline: Pipeline) -> APIRouter:
             min_score=min_score,
             created_after=clock.from_datetime(created_after) if created_after else None,
             created_before=clock.from_datetime(created_before) if created_before else None,
+            model=model,
+            band=band,
+            stage=stage,
+            segment=segment,
+            owner=owner,
         )
         with engine.connect() as conn:
             page = list_leads(conn, f, sort=sort, limit=limit, cursor=cursor)

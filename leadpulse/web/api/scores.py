@@ -5,12 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.engine import Connection
 
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 from leadpulse.scoring.explain import explain
 from leadpulse.store import scores as score_store
 from leadpulse.web.api.leads import alive
+
+
+def explanations(pipeline: Pipeline, conn: Connection, lead_id: int, now: int) -> list[Any]:
+    """Every published model's explanation of a (surviving) lead's score at `now`; the API
+    and the dashboard's lead card show the same numbers."""
+    models = pipeline.scoring.refresh().models
+    rows = score_store.ledger(conn, lead_id)
+    state = score_store.load_state(conn, lead_id, None) or {}
+    pins = state.get("pins", {})
+    return [
+        explain(p, [e for e in rows if e["model_key"] == p.model.key], now, pins.get(p.model.key))
+        for p in models
+    ]
 
 
 def router(pipeline: Pipeline) -> APIRouter:
@@ -21,24 +35,9 @@ def router(pipeline: Pipeline) -> APIRouter:
         """Every model's total, band and stage now, with the contributions that add up to it
         (decay applied to the moment of the request)."""
         now = clock.now_ms()
-        models = pipeline.scoring.refresh().models
         with pipeline.engine.connect() as conn:
             row = alive(conn, lead_id)
-            rows = score_store.ledger(conn, row["id"])
-            state = score_store.load_state(conn, row["id"], None) or {}
-        pins = state.get("pins", {})
-        return {
-            "lead": row["id"],
-            "at": clock.to_iso(now),
-            "models": [
-                explain(
-                    p,
-                    [e for e in rows if e["model_key"] == p.model.key],
-                    now,
-                    pins.get(p.model.key),
-                )
-                for p in models
-            ],
-        }
+            models = explanations(pipeline, conn, row["id"], now)
+        return {"lead": row["id"], "at": clock.to_iso(now), "models": models}
 
     return r

@@ -1,0 +1,22 @@
+// Leadpulse dashboard: small progressive touches; every page works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // "All on this page": tick or untick every lead checkbox of the list.
+  for (const all of document.querySelectorAll("input[data-check-all]")) {
+    all.addEventListener("change", () => {
+      const name = all.getAttribute("data-check-all");
+      for (const box of document.querySelectorAll(`input[type=checkbox][name="${name}"]`)) {
+        box.checked = all.checked;
+      }
+    });
+  }
+  // A whole row of the leads list opens the lead (the name stays the real link).
+  for (const row of document.querySelectorAll("table.leads tr[data-lead]")) {
+    row.addEventListener("click", (event) => {
+      if (event.target.closest("a, input, label, button")) return;
+      const link = row.querySelector("a.name");
+      if (link) window.location.assign(link.href);
+    });
+  }
+});
