@@ -25,6 +25,7 @@ from leadpulse.learn.table import Column, Floats, Ints, Kind
 BinKind = Literal["range", "values", "other", "missing"]
 MONOTONE_KEEP = 0.9
 QUANTILES = 20
+PRIOR = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,9 @@ def _with_woe(column: Column, groups: list[Bin], y: Ints, weight: Floats) -> Bin
         if b.count <= 0:
             bins.append(b)
             continue
-        good = (b.events + 0.5) / (events + 1.0)
-        bad = (b.count - b.events + 0.5) / (non_events + 1.0)
+        prior = events / (events + non_events)
+        good = (b.events + PRIOR * prior) / events
+        bad = (b.count - b.events + PRIOR * (1 - prior)) / non_events
         woe = math.log(good / bad)
         iv += (good - bad) * woe
         bins.append(Bin(b.kind, b.low, b.high, b.values, b.count, b.events, woe))

@@ -25,7 +25,7 @@ from leadpulse.learn.binning import Binning, fit_binning
 from leadpulse.learn.table import Floats, Frame, Ints
 
 FORMAT = "leadpulse-scorecard"
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 """Inverse L2 strengths tried by cross-validation on the training part."""
 
 
@@ -98,15 +98,9 @@ class Scorecard:
         ]
         woe = np.column_stack([binnings[i].woe(x.columns[i]) for i in range(len(binnings))])
         self.C_ = self._choose_c(woe[:, chosen], y, weight)
-        while True:
-            model = LogisticRegression(C=self.C_, max_iter=1000)
-            model.fit(woe[:, chosen], y, sample_weight=weight)
-            coef = model.coef_[0]
-            # a negative weight on WoE would give points against the bin's own evidence
-            # (collinear columns); such a column is left out and the rest refitted
-            if len(chosen) == 1 or (coef > 0).all():
-                break
-            chosen = [c for c, b in zip(chosen, coef, strict=True) if b > 0] or chosen[:1]
+        model = LogisticRegression(C=self.C_, max_iter=1000)
+        model.fit(woe[:, chosen], y, sample_weight=weight)
+        coef = model.coef_[0]
         self.binnings_ = [binnings[i] for i in chosen]
         self.coef_ = np.asarray(coef, dtype=np.float64)
         self.intercept_ = float(model.intercept_[0])

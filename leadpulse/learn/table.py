@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import fnmatch
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ from leadpulse.collect.csvfile import cell_value, dialect_for, open_csv, trait_k
 from leadpulse.core.errors import InvalidInput
 
 Kind = Literal["numeric", "categorical"]
+_T = TypeVar("_T")
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
@@ -203,7 +205,7 @@ def parse_rows(
 
     def cells_of(name: str) -> list[Any]:
         at, key = index[name], trait_key(name)
-        return [cell_value(records[i][1][at], key) for i in usable]
+        return _each(lambda cell: cell_value(cell, key), [records[i][1][at] for i in usable])
 
     outcome = cells_of(target)
     y, positive_shown = _outcome(outcome, target, positive, source)
@@ -211,7 +213,7 @@ def parse_rows(
     _note(problems, f"no value in the target column {target!r}", lines, ~keep)
     weights = np.ones(len(usable))
     if weight is not None:
-        raw = [_as_number(v) for v in cells_of(weight)]
+        raw = _each(_as_number, cells_of(weight))
         weights = np.array([math.nan if v is None else v for v in raw], dtype=np.float64)
         bad = ~(np.isfinite(weights) & (weights >= 0))
         _note(problems, f"no usable (non-negative number) weight in {weight!r}", lines, bad & keep)
@@ -258,6 +260,12 @@ def _expand(patterns: tuple[str, ...], headers: list[str], source: str) -> tuple
             )
         found.update(dict.fromkeys(matched))
     return tuple(found)
+
+
+def _each(function: Callable[[Any], _T], items: list[Any]) -> list[_T]:
+    """`function` of every item, computed once per distinct item: columns repeat values."""
+    done = {item: function(item) for item in set(items)}
+    return [done[item] for item in items]
 
 
 def _check_classes(y: Ints, target: str, positive: str, source: str) -> None:
@@ -355,28 +363,29 @@ def _column(
     name: str, values: list[Any], lines: list[int], source: str
 ) -> tuple[Column | None, npt.NDArray[np.bool_] | None]:
     """The column and, for a numeric one, which rows hold an impossible negative value."""
-    filled = [(i, v) for i, v in enumerate(values) if v is not None]
+    numbers = _each(_as_number, values)
+    filled = sum(v is not None for v in values)
     if not filled:
         return None, None
-    numbers = [(i, _as_number(v)) for i, v in filled]
-    junk = [(i, values[i]) for i, n in numbers if n is None]
-    if len(junk) <= (1 - NUMERIC_SHARE) * len(filled) and len(junk) < len(filled):
+    junk = [
+        i
+        for i, (v, n) in enumerate(zip(values, numbers, strict=True))
+        if n is None and v is not None
+    ]
+    if len(junk) <= (1 - NUMERIC_SHARE) * filled and len(junk) < filled:
         if junk:
-            first_row, first = junk[0]
             more = f" (and {len(junk) - 1} more)" if len(junk) > 1 else ""
             raise InvalidInput(
-                f"{source}: column {name!r} holds numbers, but line {lines[first_row]} has "
-                f"{str(first)!r}{more}; fix the file or leave the column out with "
+                f"{source}: column {name!r} holds numbers, but line {lines[junk[0]]} has "
+                f"{str(values[junk[0]])!r}{more}; fix the file or leave the column out with "
                 f"--exclude {name!r}",
                 field=name,
             )
-        array = np.full(len(values), math.nan)
-        for i, n in numbers:
-            array[i] = n
+        array = np.array([math.nan if n is None else n for n in numbers], dtype=np.float64)
         distinct = np.unique(array[~np.isnan(array)])
         if len(distinct) > CATEGORY_LIMIT or not np.all(distinct == np.round(distinct)):
             return Column(name, "numeric", array), _negative(array)
-    keys = np.array(["" if v is None else category_key(v) for v in values], dtype=object)
+    keys = np.array(_each(lambda v: "" if v is None else category_key(v), values), dtype=object)
     shown: dict[str, str] = {}
     for key, value in zip(keys, values, strict=True):
         if value is not None:
