@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 from leadpulse.scoring.parse import parse_model
+from leadpulse.store import leads as lead_store
 from leadpulse.store import owners as owner_store
 
 FIT_MODEL = """
@@ -35,8 +36,8 @@ LEADS: list[dict[str, Any]] = [
      "employees": 500, "budget": "approved", "source": "google_ads", "country": "PL"},
     {"email": "warm@beta.example", "name": "Wim Warm", "company": "Beta", "industry_type": "b2b",
      "source": "newsletter", "country": "DE"},
-    {"email": "cold@gamma.example", "name": "Cora Cold", "company": "Gamma", "phone": "+48 601 234 567",
-     "source": "newsletter", "country": "PL"},
+    {"email": "cold@gamma.example", "name": "Cora Cold", "company": "Gamma",
+     "phone": "+48 601 234 567", "source": "newsletter", "country": "PL"},
     {"email": "xss@evil.example", "name": "<script>alert(1)</script>", "company": "<b>Evil</b>",
      "source": "organic"},
 ]  # fmt: skip
@@ -48,6 +49,13 @@ def seed(pipeline: Pipeline) -> dict[str, int]:
     lead ids by email."""
     pipeline.publish_model(parse_model(FIT_MODEL, "fit.yaml").key, FIT_MODEL)
     ids = {lead["email"]: pipeline.upsert_lead(dict(lead), None).lead for lead in LEADS}
+    for lead in LEADS:
+        if lead.get("country"):
+            pipeline.writer.run_sync(
+                lambda conn, lead=lead: lead_store.fill_country(
+                    conn, ids[lead["email"]], lead["country"]
+                )
+            )  # as a visit from that country would
     at = clock.now_ms()
     for key, name in (("olga", "Olga Owner"), ("piotr", "Piotr Sales")):
         pipeline.writer.run_sync(

@@ -20,7 +20,7 @@ from leadpulse.pipeline import Pipeline
 from leadpulse.scoring.engine import Published
 from leadpulse.store import engage as definition_store
 from leadpulse.store import owners as owner_store
-from leadpulse.store.lead_list import NOBODY, LeadFilter, list_leads
+from leadpulse.store.lead_list import NOBODY, LeadFilter, Page, list_leads
 from leadpulse.web.dashboard.guard import PREFIX, STAFF, Ctx, Guard, redirect
 
 PAGE_SIZE = 50
@@ -40,6 +40,8 @@ class Listing:
     model: Published | None
     sort: str
     notes: list[str] = field(default_factory=list)
+    empty: bool = False
+    """Known to match nothing (my leads, for a user who is no manager)."""
 
 
 def _day(value: str, name: str) -> int | None:
@@ -68,7 +70,7 @@ def read_listing(ctx: Ctx) -> Listing:
     if params.get("mine"):
         if ctx.user.manager is None:
             notes.append("Your account is not linked to a sales manager, so no leads are yours.")
-            owner = "\x00nobody-at-all"
+            owner = None
         else:
             owner = ctx.user.manager
     to = _day(params.get("to", ""), "to")
@@ -87,7 +89,7 @@ def read_listing(ctx: Ctx) -> Listing:
         segment=params.get("segment"),
         owner=owner,
     )
-    return Listing(f, params, model, sort, notes)
+    return Listing(f, params, model, sort, notes, empty=bool(params.get("mine") and notes))
 
 
 def lead_row(row: dict[str, Any], model: str | None, owners: dict[int, str]) -> dict[str, Any]:
@@ -115,7 +117,7 @@ def routes(pipeline: Pipeline, guard: Guard) -> list[Route]:
     def leads_page(ctx: Ctx) -> Response:
         listing = read_listing(ctx)
         with engine.connect() as conn:
-            result = list_leads(
+            result = Page([], 0, None) if listing.empty else list_leads(
                 conn, listing.filter, sort=listing.sort, limit=PAGE_SIZE,
                 cursor=ctx.query("cursor") or None,
             )  # fmt: skip
@@ -148,8 +150,11 @@ def routes(pipeline: Pipeline, guard: Guard) -> list[Route]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
             cursor = None
-            while True:
+            while not listing.empty:
                 with engine.connect() as conn:
                     page = list_leads(
                         conn, listing.filter, sort=listing.sort, limit=1000, cursor=cursor
