@@ -56,8 +56,9 @@ class ScoringStep:
         self._loaded_at = now
         with self._engine.connect() as conn:
             rows = score_store.active_models(conn)
-            stale = force or now - self._averages_at >= _AVERAGES_SECONDS
-            if stale and any(_uses_site_average(source) for _, _, source in rows):
+            averaged = any(_uses_site_average(source) for _, _, source in rows)
+            stale = averaged and (force or now - self._averages_at >= _AVERAGES_SECONDS)
+            if stale:
                 self._averages = _site_averages(conn)
                 self._averages_at = now
         signature = tuple((key, version) for key, version, _ in rows)

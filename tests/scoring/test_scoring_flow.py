@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
+from leadpulse.pipeline.scoring import ScoringStep
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "models"
 CHROME = (
@@ -265,3 +266,22 @@ def test_a_stored_model_that_no_longer_parses_is_left_out_not_fatal(
     pipeline.publish_model("broken", "key: broken\nrules: []\n")  # bypasses validation
     answer = send(client, site["write_key"], "z", {"type": "lead_magnet_download"})
     assert answer["scores"] == {"lead-magnets": {"total": 10, "band": "warm", "stage": "mql"}}
+
+
+def test_models_are_read_again_only_when_they_change(pipeline: Pipeline) -> None:
+    """The scorer is rebuilt (its YAML parsed, its rules compiled) when a model is published,
+    and every 10 minutes only for models that compare with the site's averages."""
+    now = [0.0]
+    step = ScoringStep(pipeline.engine, clock=lambda: now[0])
+    pipeline.publish_model("agency", (EXAMPLES / "agency-fit.yaml").read_text())
+    first = step.refresh()
+    now[0] += 3600
+    assert step.refresh() is first
+    pipeline.publish_model("website", (EXAMPLES / "website-behaviour.yaml").read_text())
+    now[0] += 3
+    second = step.refresh()
+    assert second is not first
+    now[0] += 3
+    assert step.refresh() is second
+    now[0] += 600  # the site's averages are due again
+    assert step.refresh() is not second
