@@ -48,6 +48,22 @@ def stage_actions(model: Any) -> dict[str, str | None]:
     return {"accept": accept, "reject": names[position - 1] if position else None}
 
 
+def reasons(contributions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The contributions summed per rule, biggest first: "why 47?" in a few lines. Each
+    rule's `points_now` still adds up with the others to the model's total."""
+    by_rule: dict[str, dict[str, Any]] = {}
+    for c in contributions:
+        r = by_rule.setdefault(c["rule"], {"rule": c["rule"], "times": 0, "points": 0.0,
+                                           "points_now": 0.0, "last": c["at"]})  # fmt: skip
+        r["times"] += 1
+        r["points"] += c["points"]
+        r["points_now"] += c["points_now"]
+        r["last"] = max(r["last"], c["at"])
+    for r in by_rule.values():
+        r["points_now"] = round(r["points_now"], 4)
+    return sorted(by_rule.values(), key=lambda r: -abs(r["points_now"]))
+
+
 def timeline(
     events: list[dict[str, Any]],
     scores: list[dict[str, Any]],
@@ -194,6 +210,8 @@ def show(ctx: Ctx, lead_id: int, status: int = 200, error: str | None = None) ->
         outcomes = lead_store.outcomes_of(conn, lead)
     published = {p.model.key: p.model for p in pipeline.scoring.refresh().models}
     actions = {key: stage_actions(model) for key, model in published.items()}
+    for model in scores:
+        model["reasons"] = reasons(model["contributions"])
     return ctx.render(
         "lead.html", status, lead=detail, row=row, scores=scores, actions=actions,
         timeline=timeline(events, scores, deliveries, tasks, runs, outcomes),

@@ -11,6 +11,12 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // On a phone the filters start folded away, unless some are in use.
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    for (const box of document.querySelectorAll("details[data-narrow-closed=yes]")) {
+      box.open = false;
+    }
+  }
   // A whole row of the leads list opens the lead (the name stays the real link).
   for (const row of document.querySelectorAll("table.leads tr[data-lead]")) {
     row.addEventListener("click", (event) => {
