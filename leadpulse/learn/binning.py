@@ -25,6 +25,10 @@ from leadpulse.learn.table import Column, Floats, Ints, Kind
 BinKind = Literal["range", "values", "other", "missing"]
 MONOTONE_KEEP = 0.9
 QUANTILES = 20
+MIN_CATEGORY_LEADS = 25.0
+"""A value seen in fewer leads than this (or the `min_category` share) joins "other"."""
+CATEGORY_SHARE = 0.01
+"""Values are grouped (by conversion rate) until each group holds this share of the leads."""
 PRIOR = 1.0
 
 
@@ -139,7 +143,7 @@ def fit_binning(
     *,
     max_bins: int = 10,
     min_share: float = 0.05,
-    min_category: float = 0.005,
+    min_category: float = 0.001,
 ) -> Binning:
     """Bins of `column` for outcomes `y` (1 = converted), each row counting `weight`."""
     missing = column.missing
@@ -149,7 +153,9 @@ def fit_binning(
             column.values[filled].astype(np.float64), y[filled], weight[filled], max_bins, min_share
         )
     else:
-        groups = _categorical(column.values, y, weight, filled, min_category)
+        groups = _categorical(
+            column.values, y, weight, filled, min_category, max_bins, CATEGORY_SHARE
+        )
     groups.append(
         Bin(
             "missing",
@@ -187,19 +193,27 @@ def _with_woe(column: Column, groups: list[Bin], y: Ints, weight: Floats) -> Bin
 
 @dataclass(slots=True)
 class _Run:
-    """Adjacent quantile bins being merged: [low, high) with their weighted counts."""
+    """Adjacent bins being merged: [low, high), or category keys in order of their conversion
+    rate, with their weighted counts."""
 
     low: float | None
     high: float | None
     count: float
     events: float
+    values: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float:
         return self.events / self.count if self.count else 0.0
 
     def joined(self, other: _Run) -> _Run:
-        return _Run(self.low, other.high, self.count + other.count, self.events + other.events)
+        return _Run(
+            self.low,
+            other.high,
+            self.count + other.count,
+            self.events + other.events,
+            self.values + other.values,
+        )
 
 
 def _numeric(x: Floats, y: Ints, weight: Floats, max_bins: int, min_share: float) -> list[Bin]:
@@ -285,21 +299,30 @@ def _iv(runs: list[_Run]) -> float:
 
 
 def _categorical(
-    values: Any, y: Ints, weight: Floats, filled: Any, min_category: float
+    values: Any,
+    y: Ints,
+    weight: Floats,
+    filled: Any,
+    min_category: float,
+    max_bins: int,
+    min_share: float,
 ) -> list[Bin]:
+    """Values seen often enough, grouped in order of their conversion rate until each group
+    holds `min_share` of the rows; the rarer values (and any never seen) are "other"."""
     keys = values[filled].astype(str)
     y, weight = y[filled], weight[filled]
     unique, index = np.unique(keys, return_inverse=True)
     counts = np.bincount(index, weights=weight, minlength=len(unique))
     events = np.bincount(index, weights=y * weight, minlength=len(unique))
-    least = max(min_category * float(weight.sum() + (~filled).sum()), 20.0)
-    bins: list[Bin] = []
-    other_count = other_events = 0.0
-    for i in np.argsort(-counts, kind="stable"):
-        if counts[i] >= least:
-            bins.append(Bin("values", values=(str(unique[i]),), count=counts[i], events=events[i]))
-        else:
-            other_count += float(counts[i])
-            other_events += float(events[i])
+    total = float(weight.sum())
+    least = max(min_category * total, MIN_CATEGORY_LEADS)
+    known = [i for i in range(len(unique)) if counts[i] >= least]
+    known.sort(key=lambda i: (events[i] / counts[i], -counts[i]))
+    runs = [_Run(None, None, float(counts[i]), float(events[i]), (str(unique[i]),)) for i in known]
+    runs = _limit(_merge_small(runs, min_share * total), max_bins)
+    bins = [Bin("values", values=r.values, count=r.count, events=r.events) for r in runs]
+    rare = [i for i in range(len(unique)) if counts[i] < least]
+    other_count = float(sum(counts[i] for i in rare))
+    other_events = float(sum(events[i] for i in rare))
     bins.append(Bin("other", count=other_count, events=other_events))
     return bins
