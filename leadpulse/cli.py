@@ -661,7 +661,10 @@ def demo(
             with err.status(f"sending {visitors} simulated visitors…"):
                 events = demo_shop.simulate(pipeline, site, visitors)
             secret = pipeline.create_api_key("demo")
+            email, password = demo_shop.dashboard_user(pipeline)
             err.print(f"demo: {visitors} visitors, {events} events")
+            err.print(f"dashboard: {base}/app/  sign in as {email} with {password} (shown once)",
+                      soft_wrap=True, highlight=False)  # fmt: skip
             err.print(f"admin key (shown once): {secret}", soft_wrap=True)
             err.print(
                 f"  curl -H 'Authorization: Bearer {secret}' '{base}/v1/leads?sort=-score'",

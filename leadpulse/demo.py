@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from leadpulse.scoring.parse import parse_model
 from leadpulse.store import sites as site_store
 
 SITE_KEY = "demo"
+DEMO_USER = "admin@demo.example"
 HOST = "http://localhost:8000"
 DEFINITIONS: list[tuple[Kind, str]] = [
     ("offer", "offers/callback.yaml"),
@@ -92,6 +94,13 @@ def seed(pipeline: Pipeline, host: str = HOST) -> tuple[Site, bool]:
         text = example(path)
         pipeline.save_definition(kind, parse_definition(kind, text, path).key, text)
     return site, True
+
+
+def dashboard_user(pipeline: Pipeline) -> tuple[str, str]:
+    """An admin of the dashboard with a fresh random password; returns (email, password)."""
+    password = secrets.token_urlsafe(12)
+    pipeline.accounts.add_user(DEMO_USER, password, "admin")
+    return DEMO_USER, password
 
 
 def simulate(pipeline: Pipeline, site: Site, visitors: int = 80, seed: int = 7) -> int:
