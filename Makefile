@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/score.py
 	$(BIN)/python bench/engage.py
+	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/learn.py
 
 clean:
