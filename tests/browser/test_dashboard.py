@@ -89,7 +89,8 @@ def test_the_explanation_adds_up_to_the_score_shown(page: Page, app: Lp, artifac
         assert model.locator("tfoot .num").inner_text() == model.locator(".total").inner_text()
     first_total = float(models.first.locator(".total").get_attribute("data-total") or "nan")
     assert first_total == pytest.approx(top_score, abs=0.01 + top_score * 0.01)
-    page.screenshot(path=str(artifacts / "dashboard-lead.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "dashboard-lead.png"))
+    page.screenshot(path=str(artifacts / "dashboard-lead-full.png"), full_page=True)
 
 
 def test_edit_a_phone_and_mark_the_lead_won(page: Page, app: Lp) -> None:
