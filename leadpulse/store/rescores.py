@@ -54,3 +54,9 @@ def advance(conn: Connection, run: Run) -> None:
 
 def finish(conn: Connection, run_id: int, at: int) -> None:
     conn.execute(sa.update(rescore_runs).where(rescore_runs.c.id == run_id).values(finished_at=at))
+
+
+def latest(conn: Connection) -> dict[str, object] | None:
+    """The most recent run, finished or not (the dashboard shows its progress)."""
+    row = conn.execute(sa.select(rescore_runs).order_by(rescore_runs.c.id.desc()).limit(1)).first()
+    return None if row is None else dict(row._mapping)
