@@ -23,7 +23,8 @@ def lookup(values: Mapping[str, Any], name: str) -> Any:
 
 
 @lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern[str]:
+def glob(pattern: str) -> re.Pattern[str]:
+    """A shell-style pattern (`*/pricing*`) as a case-insensitive regex."""
     return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
 
 
@@ -72,7 +73,7 @@ def compare(value: Any, op: str, target: Any) -> bool:
         return False
     if op == "matches":
         patterns = target if isinstance(target, tuple) else (target,)
-        return isinstance(value, str) and any(_glob(str(p)).match(value) for p in patterns)
+        return isinstance(value, str) and any(glob(str(p)).match(value) for p in patterns)
     number = _number(value)
     if number is None:
         return False

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from leadpulse.core.compare import MISSING as _MISSING
 from leadpulse.core.compare import compare as compare_values
-from leadpulse.core.compare import lookup
+from leadpulse.core.compare import glob, lookup
 from leadpulse.scoring.model import Compare, FieldCond
 
 
@@ -29,3 +29,36 @@ def fields_match(
         if not compare(value, cond.compare):
             return False
     return True
+
+
+FieldsTest = Callable[[Mapping[str, Any], str], bool]
+
+
+def compiled_fields(where: tuple[FieldCond, ...]) -> FieldsTest:
+    """`fields_match` for one `where`, worked out once: a page-pattern condition on a plain
+    field (`url: {matches: "*/pricing*"}`, the commonest rule) becomes a direct regex test."""
+    if len(where) == 1 and (fast := _matches_test(where[0])) is not None:
+        return fast
+    return lambda values, event_type: fields_match(values, where, event_type)
+
+
+def _matches_test(cond: FieldCond) -> FieldsTest | None:
+    name, cmp = cond.field, cond.compare
+    if cmp.op != "matches" or "." in name or name == "type":
+        return None
+    operand = cmp.operand
+    patterns = tuple(glob(str(p)) for p in (operand if isinstance(operand, tuple) else (operand,)))
+    single = patterns[0].match if len(patterns) == 1 else None
+
+    def test(values: Mapping[str, Any], _event_type: str) -> bool:
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
+            props = values.get("properties")
+            value = props.get(name) if isinstance(props, Mapping) else None
+        if not isinstance(value, str):
+            return False
+        if single is not None:
+            return single(value) is not None
+        return any(p.match(value) for p in patterns)
+
+    return test

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from leadpulse.core.compare import lookup
-from leadpulse.scoring.conditions import compare, fields_match
+from leadpulse.scoring.conditions import compare, compiled_fields, fields_match
 from leadpulse.scoring.model import (
     AllCond,
     AnyCond,
@@ -141,6 +141,7 @@ class Scorer:
         self.site_averages = dict(site_averages or {})
         self._plans = {p.model.key: _Plan(p.model) for p in self.models}
         self._has_state_rules = any(plan.state for plan in self._plans.values())
+        self._reads_totals = any(plan.reads_totals for plan in self._plans.values())
         self._counted = {
             count_key(n.metric): n.metric
             for p in self.models
@@ -269,21 +270,26 @@ class Scorer:
             if self._has_state_rules
             else 0
         )
+        averages = self.site_averages.get(event.site or "", {}) if event else {}
+        ctx = _Context(state, event, traits, totals, averages)
+        models = state["models"]
         for published in self.models:
             model = published.model
             plan = self._plans[model.key]
-            half_life = _half_life_ms(model)
-            ms = state["models"].setdefault(model.key, {"version": published.version})
-            ms["half_life"] = half_life
-            averages = self.site_averages.get(event.site or "", {}) if event else {}
-            ctx = _Context(state, event, traits, totals, averages)
+            half_life = plan.half_life
+            ms = models.get(model.key)
+            if ms is None:
+                ms = models[model.key] = {"version": published.version}
+            if ms.get("half_life", 0) != half_life:  # merges read it (a new version may change it)
+                ms["half_life"] = half_life
             traits_changed = ms.get("traits") != signature
             ms["traits"] = signature
-            in_scope = _in_scope(model, event, traits)
+            in_scope = not plan.scoped or _in_scope(model, event, traits)
             local = model.scope.scenario
             if local is not None and not _in_scenario(state, local, event, now):
-                totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
-                                          model.cap_max)  # fmt: skip
+                if self._reads_totals:
+                    totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
+                                              model.cap_max)  # fmt: skip
                 continue
             for item in plan.rules_for(event, traits_changed):
                 if item.kind == "state":
@@ -297,7 +303,9 @@ class Scorer:
                 for entry in new:
                     _book(ms, entry, half_life)
                 entries += new
-            totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min, model.cap_max)
+            if self._reads_totals:
+                totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
+                                          model.cap_max)  # fmt: skip
         return entries
 
     def _event_rule(
@@ -388,6 +396,12 @@ class _Plan:
     """
 
     def __init__(self, model: Model) -> None:
+        self.half_life = _half_life_ms(model)
+        scope = model.scope
+        self.scoped = any(v is not None for v in (scope.site, scope.channel, scope.source))
+        self.reads_totals = any(
+            isinstance(n, ModelCond) for r in model.rules for n in _walk(r.when)
+        )
         by_type: dict[str, list[_Planned]] = {}
         self.state: list[_Planned] = []
         self.state_on_models: list[_Planned] = []
@@ -412,7 +426,7 @@ class _Plan:
     def rules_for(self, event: Happening | None, traits_changed: bool) -> list[_Planned]:
         found = [] if event is None else self._by_type.get(event.type, self._any)
         state = self.state if traits_changed or event is None else self.state_on_models
-        return [*found, *state]
+        return [*found, *state] if state else found
 
 
 def _triggers(rule: Rule, kind: str) -> set[str]:
@@ -499,12 +513,13 @@ def _compiled(cond: Condition, steps_only: bool) -> Test:
 
 def _compiled_event(cond: EventCond) -> Test:
     wanted, where = cond.event, cond.where
+    fields = compiled_fields(where)
 
     def test(ctx: _Context) -> bool:
         ev = ctx.event
         if ev is None or wanted not in ("*", ev.type):
             return False
-        return not where or fields_match(ev.fields, where, ev.type)
+        return not where or fields(ev.fields, ev.type)
 
     return test
 
