@@ -36,6 +36,26 @@ def active(conn: Connection, table: sa.Table, scope: dict[str, Any]) -> list[tup
     return [(r.key, r.version, r.source) for r in rows]
 
 
+def disabled(
+    conn: Connection, table: sa.Table, scope: dict[str, Any]
+) -> list[tuple[str, int, str]]:
+    """(key, version, source) of the newest version of every deleted document: what saving it
+    again would bring back."""
+    latest = (
+        sa.select(table.c.key, sa.func.max(table.c.version).label("version"))
+        .where(*_where(table, scope))
+        .group_by(table.c.key)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(table.c.key, table.c.version, table.c.source)
+        .join(latest, sa.and_(table.c.key == latest.c.key, table.c.version == latest.c.version))
+        .where(table.c.deleted_at.is_not(None), *_where(table, scope))
+        .order_by(table.c.key)
+    )
+    return [(r.key, r.version, r.source) for r in rows]
+
+
 def history(
     conn: Connection, table: sa.Table, scope: dict[str, Any], key: str
 ) -> list[dict[str, Any]]:

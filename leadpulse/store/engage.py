@@ -22,6 +22,10 @@ def active(conn: Connection, kind: str) -> list[tuple[str, int, str]]:
     return documents.active(conn, engage_definitions, {"kind": kind})
 
 
+def disabled(conn: Connection, kind: str) -> list[tuple[str, int, str]]:
+    return documents.disabled(conn, engage_definitions, {"kind": kind})
+
+
 def history(conn: Connection, kind: str, key: str) -> list[dict[str, Any]]:
     return documents.history(conn, engage_definitions, {"kind": kind}, key)
 

@@ -21,6 +21,16 @@ def current(conn: Connection, lead_id: int) -> set[str]:
     return {r.segment for r in rows}
 
 
+def counts(conn: Connection) -> dict[str, int]:
+    """Current members of every segment."""
+    rows = conn.execute(
+        sa.select(segment_members.c.segment, sa.func.count())
+        .where(segment_members.c.left_at.is_(None))
+        .group_by(segment_members.c.segment)
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
 def enter(conn: Connection, segment: str, lead_id: int, at: int) -> None:
     conn.execute(sa.insert(segment_members).values(segment=segment, lead_id=lead_id, entered_at=at))
 

@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from leadpulse.pipeline import Pipeline
-from leadpulse.web.dashboard import lead_card, leads, models, signin, users
+from leadpulse.web.dashboard import automations, lead_card, leads, models, signin, users
 from leadpulse.web.dashboard.guard import PREFIX, Guard, redirect
 
 __all__ = ["PREFIX", "build"]
@@ -34,6 +34,7 @@ def build(pipeline: Pipeline) -> Starlette:
             *leads.routes(pipeline, guard),
             *lead_card.routes(guard),
             *models.routes(pipeline, guard),
+            *automations.routes(pipeline, guard),
             *users.routes(pipeline, guard),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
