@@ -187,21 +187,23 @@ def _lift_svg(segments: list[dict[str, Any]]) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + width + 60}" height="{height}" '
         'role="img" aria-label="lift by segment">',
-        f'<line x1="{label + width / top:.1f}" y1="0" x2="{label + width / top:.1f}" '
-        f'y2="{height}" stroke="#c00" stroke-dasharray="3"/>',
     ]
     for i, s in enumerate(segments):
         y = i * (bar + gap)
         text = f"{s['column']}: {s['label']}"
-        if len(text) > 55:
-            text = text[:54] + "…"
+        if len(text) > 50:
+            text = text[:49] + "…"
         parts.append(f'<text x="{label - 6}" y="{y + bar - 3}" text-anchor="end">{_e(text)}</text>')
         parts.append(
             f'<rect x="{label}" y="{y}" width="{width * s["lift"] / top:.1f}" height="{bar}" '
             f'fill="#2ca02c"/><text x="{label + width * s["lift"] / top + 4:.1f}" '
             f'y="{y + bar - 3}">×{s["lift"]:.2f}</text>'
         )
-    parts.append("</svg>")
+    average = label + width / top
+    parts.append(
+        f'<line x1="{average:.1f}" y1="0" x2="{average:.1f}" y2="{height}" stroke="#c00" '
+        'stroke-width="2" stroke-dasharray="3"/></svg>'
+    )
     return "".join(parts)
 
 
