@@ -12,7 +12,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from leadpulse.pipeline import Pipeline
-from leadpulse.web.dashboard import automations, lead_card, leads, models, signin, users
+from leadpulse.web.dashboard import (
+    automations,
+    lead_card,
+    leads,
+    models,
+    reports,
+    signin,
+    users,
+)
 from leadpulse.web.dashboard.guard import PREFIX, Guard, redirect
 
 __all__ = ["PREFIX", "build"]
@@ -35,6 +43,7 @@ def build(pipeline: Pipeline) -> Starlette:
             *lead_card.routes(guard),
             *models.routes(pipeline, guard),
             *automations.routes(pipeline, guard),
+            *reports.routes(pipeline, guard),
             *users.routes(pipeline, guard),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]

@@ -1,0 +1,169 @@
+"""The dashboard's reports, counted in the database: conversion by channel, source or
+campaign; managers' leads and wins per band; each band's conversion by month; the funnel.
+
+A lead has reached a stage when its stage (of the model the report reads) is that stage or a
+later one; it is won when it has a `won` outcome, and its value is the sum of those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from leadpulse.store.dialect import is_postgres
+from leadpulse.store.schema import leads, managers, outcomes, visitors
+
+GROUPS = ("channel", "source", "campaign")
+NONE = "(none)"
+
+
+def _won() -> Any:
+    return (
+        sa.select(
+            outcomes.c.lead_id,
+            sa.func.sum(sa.func.coalesce(outcomes.c.value, 0)).label("value"),
+        )
+        .where(outcomes.c.outcome == "won")
+        .group_by(outcomes.c.lead_id)
+        .subquery()
+    )
+
+
+def _lost() -> Any:
+    return (
+        sa.select(outcomes.c.lead_id)
+        .where(outcomes.c.outcome == "lost")
+        .group_by(outcomes.c.lead_id)
+        .subquery()
+    )
+
+
+def _stage(model: str) -> Any:
+    return leads.c.scores[(model, "stage")].as_string()
+
+
+def _band(model: str) -> Any:
+    return sa.func.coalesce(leads.c.scores[(model, "band")].as_string(), NONE)
+
+
+def _reached(model: str, stages: Sequence[str]) -> Any:
+    """1 for a lead at one of `stages`, else 0 (summed: how many reached them)."""
+    if not stages:
+        return sa.literal(0)
+    return sa.case((_stage(model).in_(list(stages)), 1), else_=0)
+
+
+def conversion(
+    conn: Connection, by: str, model: str, mql: Sequence[str], sql: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per channel, source or campaign (of the first touch): leads, MQL, SQL, won, value."""
+    column = {
+        "channel": leads.c.channel,
+        "source": leads.c.source,
+        "campaign": leads.c.first_touch["campaign"].as_string(),
+    }[by]
+    key = sa.func.coalesce(column, NONE).label("key")
+    won = _won()
+    rows = conn.execute(
+        sa.select(
+            key,
+            sa.func.count().label("leads"),
+            sa.func.sum(_reached(model, mql)).label("mql"),
+            sa.func.sum(_reached(model, sql)).label("sql"),
+            sa.func.count(won.c.lead_id).label("won"),
+            sa.func.coalesce(sa.func.sum(won.c.value), 0).label("value"),
+        )
+        .outerjoin(won, won.c.lead_id == leads.c.id)
+        .where(leads.c.merged_into.is_(None))
+        .group_by(key)
+        .order_by(sa.func.count().desc(), key)
+    )
+    return [_rates(dict(r._mapping)) for r in rows]
+
+
+def managers_by_band(conn: Connection, model: str) -> list[dict[str, Any]]:
+    """Per manager and band: leads received, won, lost, and the win rate — a weak manager
+    wins less than others of the same band; weak leads are a lower band."""
+    won, lost = _won(), _lost()
+    band = _band(model).label("band")
+    manager = sa.func.coalesce(managers.c.key, NONE).label("manager")
+    rows = conn.execute(
+        sa.select(
+            manager,
+            band,
+            sa.func.count().label("leads"),
+            sa.func.count(won.c.lead_id).label("won"),
+            sa.func.count(lost.c.lead_id).label("lost"),
+            sa.func.coalesce(sa.func.sum(won.c.value), 0).label("value"),
+        )
+        .outerjoin(managers, managers.c.id == leads.c.owner_id)
+        .outerjoin(won, won.c.lead_id == leads.c.id)
+        .outerjoin(lost, lost.c.lead_id == leads.c.id)
+        .where(leads.c.merged_into.is_(None))
+        .group_by(manager, band)
+        .order_by(manager, band)
+    )
+    return [_rates(dict(r._mapping)) for r in rows]
+
+
+def _month(conn: Connection) -> Any:
+    if is_postgres(conn):
+        return sa.func.to_char(sa.func.to_timestamp(leads.c.created_at / 1000), "YYYY-MM")
+    return sa.func.strftime("%Y-%m", leads.c.created_at / 1000, "unixepoch")
+
+
+def bands_by_month(conn: Connection, model: str) -> list[dict[str, Any]]:
+    """Per month a lead was created and its band now: leads and won — does a hot lead still
+    convert more than a warm one?"""
+    won = _won()
+    month = _month(conn).label("month")
+    band = _band(model).label("band")
+    rows = conn.execute(
+        sa.select(
+            month,
+            band,
+            sa.func.count().label("leads"),
+            sa.func.count(won.c.lead_id).label("won"),
+            sa.func.coalesce(sa.func.sum(won.c.value), 0).label("value"),
+        )
+        .outerjoin(won, won.c.lead_id == leads.c.id)
+        .where(leads.c.merged_into.is_(None))
+        .group_by(month, band)
+        .order_by(month, band)
+    )
+    return [_rates(dict(r._mapping)) for r in rows]
+
+
+def funnel(
+    conn: Connection, model: str, mql: Sequence[str], sql: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Visitors (people, not bots) → leads → MQL → SQL → won."""
+    people = conn.execute(
+        sa.select(sa.func.count()).select_from(visitors).where(visitors.c.is_bot.is_(False))
+    ).scalar_one()
+    won = _won()
+    row = conn.execute(
+        sa.select(
+            sa.func.count().label("leads"),
+            sa.func.coalesce(sa.func.sum(_reached(model, mql)), 0).label("mql"),
+            sa.func.coalesce(sa.func.sum(_reached(model, sql)), 0).label("sql"),
+            sa.func.count(won.c.lead_id).label("won"),
+        )
+        .outerjoin(won, won.c.lead_id == leads.c.id)
+        .where(leads.c.merged_into.is_(None))
+    ).one()
+    steps = [("visitors", people), ("leads", row.leads), ("MQL", row.mql), ("SQL", row.sql),
+             ("won", row.won)]  # fmt: skip
+    return [{"step": step, "count": int(count or 0)} for step, count in steps]
+
+
+def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    row = {
+        k: (int(v) if k in ("leads", "mql", "sql", "won", "lost") else v) for k, v in row.items()
+    }
+    row["value"] = float(row.get("value") or 0)
+    row["conversion"] = row["won"] / row["leads"] if row["leads"] else None
+    return row

@@ -1,0 +1,83 @@
+"""The reports: funnel, conversion by channel/source/campaign, managers per band, bands by
+month — the page, its charts and the CSV of each give the same numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from leadpulse.core import clock
+from leadpulse.pipeline import Pipeline
+from tests.dashboard.support import sign_in
+
+EVIL_SOURCE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def csrf(client: TestClient, ids: dict[str, int], pipeline: Pipeline) -> str:
+    hot, warm = ids["hot@acme.example"], ids["warm@beta.example"]
+    pipeline.assign([hot, warm], "olga")
+    pipeline.add_outcome(hot, {"outcome": "won", "value": 1000.0, "at": clock.now_ms()})
+    pipeline.add_outcome(warm, {"outcome": "lost", "at": clock.now_ms()})
+    pipeline.upsert_lead({"email": "src@x.example"}, EVIL_SOURCE)
+    return sign_in(client, "marketer@shop.example")
+
+
+def table(client: TestClient, name: str, query: str = "") -> list[dict[str, Any]]:
+    answer = client.get(f"/app/reports/{name}.csv?{query}")
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+def test_the_funnel(client: TestClient, csrf: str) -> None:
+    rows = {r["step"]: int(r["count"]) for r in table(client, "funnel")}
+    assert rows == {"visitors": 0, "leads": 5, "MQL": 2, "SQL": 1, "won": 1}
+    page = client.get("/app/reports").text
+    for step, count in rows.items():
+        assert f'data-step="{step}">{count}<' in page
+
+
+def test_conversion_by_source_and_channel(client: TestClient, csrf: str) -> None:
+    rows = {r["key"]: r for r in table(client, "conversion", "by=source")}
+    assert rows["google_ads"] == {"key": "google_ads", "leads": "1", "mql": "1", "sql": "1",
+                                  "won": "1", "conversion": "1.0", "value": "1000.0"}  # fmt: skip
+    assert rows["newsletter"]["leads"] == "2"
+    assert rows["newsletter"]["mql"] == "1"
+    assert rows["newsletter"]["won"] == "0"
+    assert {r["key"] for r in table(client, "conversion", "by=channel")} == {"(none)"}
+    page = client.get("/app/reports?by=source").text
+    assert "Conversion by source" in page
+    assert EVIL_SOURCE not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_managers_per_band_and_bands_by_month(client: TestClient, csrf: str) -> None:
+    managers = {(r["manager"], r["band"]): r for r in table(client, "managers")}
+    assert managers[("olga", "hot")]["won"] == "1"
+    assert managers[("olga", "warm")]["lost"] == "1"
+    assert managers[("olga", "warm")]["conversion"] == "0.0"
+    assert managers[("(none)", "cold")]["leads"] == "3"
+    bands = {r["band"]: r for r in table(client, "bands")}
+    month = clock.to_iso(clock.now_ms())
+    assert month is not None
+    assert bands["hot"]["month"] == month[:7]
+    assert (bands["hot"]["leads"], bands["hot"]["won"]) == ("1", "1")
+    page = client.get("/app/reports").text
+    assert page.count('<svg class="chart"') == 4
+    assert "olga · hot" in page
+
+
+def test_bad_report_requests(client: TestClient, csrf: str) -> None:
+    assert client.get("/app/reports?by=color").status_code == 400
+    assert client.get("/app/reports?model=nope").status_code == 400
+    assert client.get("/app/reports/nope.csv").status_code == 404
+
+
+def test_sales_users_do_not_see_reports(client: TestClient, ids: dict[str, int]) -> None:
+    sign_in(client, "olga@shop.example")
+    assert client.get("/app/reports").status_code == 403
