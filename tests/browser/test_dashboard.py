@@ -157,3 +157,44 @@ def test_the_leads_fit_a_phone(phone: BrowserContext, app: Lp, artifacts: Path) 
     page.wait_for_url("**/app/leads/*")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(artifacts / "dashboard-lead-phone.png"), full_page=True)
+
+
+def won_in_funnel(page: Page, app: Lp) -> int:
+    page.goto(f"{app.url}/app/reports")
+    return int(page.locator("td[data-step=won]").inner_text().replace(",", ""))
+
+
+def test_a_win_shows_in_the_reports(page: Page, app: Lp, artifacts: Path) -> None:
+    sign_in(page, app)
+    before = won_in_funnel(page, app)
+    page.goto(f"{app.url}/app/leads")
+    page.locator("tbody tr a.name").first.click()
+    page.wait_for_url("**/app/leads/*")
+    page.check("#outcome input[value=won]")
+    page.fill("#outcome input[name=value]", "900")
+    page.click("#outcome button[type=submit]")
+    page.wait_for_url("**?ok=outcome")
+    assert won_in_funnel(page, app) == before + 1
+    assert page.locator("svg.chart").count() == 4
+    page.screenshot(path=str(artifacts / "dashboard-reports.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#funnel a[download]")
+    rows = download.value.path().read_text().splitlines()
+    assert rows[0] == "step,count"
+    assert f"won,{before + 1}" in rows
+
+
+def test_models_and_automations_pages(page: Page, app: Lp, artifacts: Path) -> None:
+    sign_in(page, app, "marketer@shop.example")
+    page.click("nav >> text=Models")
+    page.click("text=Website behaviour")
+    source = page.locator("textarea[name=source]")
+    source.fill(source.input_value().replace("points: 10", "points: ten", 1))
+    page.click("button[value=check]")
+    error = page.locator("#model-error").inner_text()
+    assert "ten" in error or "number" in error
+    assert "points: ten" in page.locator("textarea[name=source]").input_value()
+    page.screenshot(path=str(artifacts / "dashboard-model-error.png"))
+    page.click("nav >> text=Automations")
+    assert page.locator("h1").inner_text() == "Automations"
+    page.screenshot(path=str(artifacts / "dashboard-automations.png"), full_page=True)

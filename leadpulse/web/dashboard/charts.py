@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-LABEL = 170
+WIDTH = 480
+LABEL = 150
 ROW = 26
 BAR = 18
 
@@ -31,7 +31,7 @@ def bars(
     for n, (label, value) in enumerate(items):
         y = n * ROW + 2
         text_y = y + BAR - 4
-        shown = str(label) if len(str(label)) <= 24 else str(label)[:23] + "…"
+        shown = str(label) if len(str(label)) <= 20 else str(label)[:19] + "…"
         parts.append(f'<text class="label" x="{LABEL - 8}" y="{text_y}">{escape(shown)}</text>')
         if value is None:
             parts.append(f'<text class="value" x="{LABEL}" y="{text_y}">no data</text>')
