@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from leadpulse.core import clock
 from leadpulse.core.errors import Conflict, InvalidInput, NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import leads as lead_store
 from leadpulse.store import users as user_store
+from leadpulse.web.dashboard.throttle import Throttle
 from tests.dashboard.support import PASSWORD, csrf_of, login_token, sign_in
 
 
@@ -169,3 +171,45 @@ def test_only_a_hash_of_the_password_and_of_the_session_is_stored(
     assert found[1].startswith("$argon2id$")
     assert PASSWORD not in found[1]
     assert csrf_of(client.get("/app/leads").text) != token
+
+
+def test_repeated_wrong_passwords_are_held_back(client: TestClient, ids: dict[str, int]) -> None:
+    def attempt(password: str) -> int:
+        token = login_token(client)
+        return client.post(
+            "/app/login",
+            data={"email": "admin@shop.example", "password": password, "csrf": token},
+            follow_redirects=False,
+        ).status_code
+
+    assert [attempt(f"guess {n}") for n in range(10)] == [401] * 10
+    assert attempt(PASSWORD) == 429
+    held = client.post(
+        "/app/login",
+        data={"email": "admin@shop.example", "password": PASSWORD, "csrf": login_token(client)},
+    )
+    assert "Too many failed sign-ins; try again in 10 minutes." in held.text
+    other = TestClient(client.app, base_url="http://testserver")
+    sign_in(other, "marketer@shop.example")
+
+
+def test_the_throttle_forgets_after_its_window() -> None:
+    throttle = Throttle()
+    at = 1_800_000_000_000
+    clock.set_clock(lambda: at)
+    try:
+        for _ in range(10):
+            throttle.failed("a@x", "1.2.3.4")
+        assert throttle.wait_minutes("a@x", "1.2.3.4") == 10
+        assert throttle.wait_minutes("b@x", "5.6.7.8") == 0
+        at += 9 * 60_000 + 1
+        assert throttle.wait_minutes("a@x", "1.2.3.4") == 1
+        at += 60_000
+        assert throttle.wait_minutes("a@x", "1.2.3.4") == 0
+        for _ in range(50):
+            throttle.failed("c@x", "9.9.9.9")
+        assert throttle.wait_minutes("someone@else", "9.9.9.9") == 10
+        throttle.succeeded("c@x")
+        assert throttle.wait_minutes("c@x", "1.1.1.1") == 0
+    finally:
+        clock.set_clock(None)

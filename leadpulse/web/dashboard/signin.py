@@ -20,6 +20,7 @@ from leadpulse.web.dashboard.guard import (
     same,
 )
 from leadpulse.web.dashboard.render import page
+from leadpulse.web.dashboard.throttle import Throttle
 
 
 def _next(value: str | None) -> str:
@@ -45,6 +46,7 @@ def _form(
 
 def routes(pipeline: Pipeline) -> list[Route]:
     accounts = pipeline.accounts
+    throttle = Throttle()
 
     async def login(request: Request) -> Response:
         if request.method == "GET":
@@ -57,10 +59,18 @@ def routes(pipeline: Pipeline) -> list[Route]:
         email = field.get("email", "")
         if not same(field.get("csrf"), request.cookies.get(LOGIN_COOKIE)):
             return _form(request, 403, "The sign-in form expired; please try again.", email)
+        address = request.client.host if request.client else ""
+        key = email.strip().lower()
+        wait = throttle.wait_minutes(key, address)
+        if wait:
+            message = f"Too many failed sign-ins; try again in {wait} minute{'s' * (wait > 1)}."
+            return _form(request, 429, message, email)
         try:
             token = await run_in_threadpool(accounts.sign_in, email, field.get("password", ""))
         except Unauthorized as exc:
+            throttle.failed(key, address)
             return _form(request, 401, exc.message, email)
+        throttle.succeeded(key)
         response = redirect(_next(field.get("next")))
         response.set_cookie(
             SESSION_COOKIE, token, max_age=SESSION_DAYS * 86_400, httponly=True, samesite="lax",
