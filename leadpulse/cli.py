@@ -459,6 +459,10 @@ def learn_command(
         list[Path] | None,
         typer.Option(help="Write the report: .html or .json (by suffix); repeatable."),
     ] = None,
+    suggest: Annotated[
+        Path | None,
+        typer.Option(help="A hand-written model file: suggest new points for its rules."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
     test_size: Annotated[
         float, typer.Option(help="Share of the rows held out for evaluation.")
@@ -469,6 +473,7 @@ def learn_command(
     from leadpulse.learn.modelfile import model_key, model_yaml
     from leadpulse.learn.report import report_html, report_json
     from leadpulse.learn.run import learn
+    from leadpulse.learn.suggest import rule_hits, suggest_points
     from leadpulse.learn.table import read_table
 
     if not 0 < test_size < 1:
@@ -489,6 +494,11 @@ def learn_command(
     with err.status(f"learning from {len(data.y)} rows…"):
         run = learn(data, test_size=test_size, seed=seed, lookalike=lookalike is not None)
     _learn_summary(run)
+    if suggest is not None:
+        current = load_model_file(suggest)
+        hits = rule_hits(current, csv_file, delimiter)
+        suggestion = suggest_points(current, hits, data, run.train, run.test)
+        out.print(suggestion.diff(), markup=False, highlight=False, soft_wrap=True)
     if output is not None:
         key = model_key(output.stem)
         text = model_yaml(

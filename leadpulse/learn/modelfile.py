@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from leadpulse.collect.csvfile import trait_key
+from leadpulse.core.naming import trait_key
 from leadpulse.learn.binning import Bin, Binning
 from leadpulse.learn.scorecard import Scorecard
 from leadpulse.learn.table import category_value

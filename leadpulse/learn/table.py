@@ -19,8 +19,9 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from leadpulse.collect.csvfile import cell_value, dialect_for, open_csv, trait_key
+from leadpulse.collect.csvfile import cell_value, dialect_for, open_csv
 from leadpulse.core.errors import InvalidInput
+from leadpulse.core.naming import as_number, category_key, trait_key
 
 Kind = Literal["numeric", "categorical"]
 _T = TypeVar("_T")
@@ -40,14 +41,6 @@ its cells are then junk and the file is refused."""
 NEGATIVE_SHARE = 0.01
 """A column that is never negative except in fewer than this share of its filled cells uses
 the negative values as error codes (-1 durations): those rows cannot be used."""
-
-
-def category_key(value: Any) -> str:
-    """One key for values scoring treats as equal: 'UK' and 'uk'; '5', '5.0' and 5."""
-    if isinstance(value, int | float):
-        return f"n:{float(value)!r}"
-    number = _as_number(value)
-    return f"s:{str(value).casefold()}" if number is None else f"n:{number!r}"
 
 
 def category_value(key: str, shown: str) -> str | int | float:
@@ -213,7 +206,7 @@ def parse_rows(
     _note(problems, f"no value in the target column {target!r}", lines, ~keep)
     weights = np.ones(len(usable))
     if weight is not None:
-        raw = _each(_as_number, cells_of(weight))
+        raw = _each(as_number, cells_of(weight))
         weights = np.array([math.nan if v is None else v for v in raw], dtype=np.float64)
         bad = ~(np.isfinite(weights) & (weights >= 0))
         _note(problems, f"no usable (non-negative number) weight in {weight!r}", lines, bad & keep)
@@ -349,21 +342,11 @@ def _note(problems: dict[str, list[int]], reason: str, lines: list[int], bad: An
         problems.setdefault(reason, []).append(lines[int(i)])
 
 
-def _as_number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _column(
     name: str, values: list[Any], lines: list[int], source: str
 ) -> tuple[Column | None, npt.NDArray[np.bool_] | None]:
     """The column and, for a numeric one, which rows hold an impossible negative value."""
-    numbers = _each(_as_number, values)
+    numbers = _each(as_number, values)
     filled = sum(v is not None for v in values)
     if not filled:
         return None, None
@@ -406,7 +389,7 @@ def _times(values: list[Any]) -> npt.NDArray[np.float64]:
     """Sortable times: numbers as they are, ISO dates as timestamps; unknown times sort last."""
     out = np.full(len(values), math.inf)
     for i, value in enumerate(values):
-        number = _as_number(value)
+        number = as_number(value)
         if number is not None:
             out[i] = number
         elif isinstance(value, str):

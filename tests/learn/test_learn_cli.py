@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_runner import leadpulse as run
-from tests.learn.datasets import LEADS, LEADS_LEAKY, SHOPPERS_DIRTY
+from tests.learn.datasets import HAND_MODEL, LEADS, LEADS_LEAKY, SHOPPERS_DIRTY
 
 EXCLUDED = [arg for name in LEADS_LEAKY for arg in ("--exclude", name)]
 
@@ -17,6 +17,8 @@ EXCLUDED = [arg for name in LEADS_LEAKY for arg in ("--exclude", name)]
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("learn")
+    hand = folder / "hand.yaml"
+    hand.write_text(HAND_MODEL, encoding="utf-8")
     proc = run(
         "sqlite://",
         "learn", str(LEADS), "--target", "Converted", *EXCLUDED,
@@ -24,6 +26,7 @@ def learned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         "--lookalike", str(folder / "lookalike.json"),
         "--report", str(folder / "report.html"),
         "--report", str(folder / "report.json"),
+        "--suggest", str(hand),
     )  # fmt: skip
     return folder, proc.stdout + proc.stderr
 
@@ -35,6 +38,8 @@ def test_learn_prints_baseline_key_actions_and_held_out_aucs(learned: tuple[Path
     assert "scorecard ROC AUC 0." in output
     assert "lookalike ROC AUC 0." in output
     assert "wrote the scorecard model 'leads-fit'" in output
+    assert "# hand: suggested points (held-out ROC AUC" in output
+    assert "- many_visits: +5\n" in output
 
 
 def test_the_written_model_validates_and_scores_a_file(learned: tuple[Path, str]) -> None:

@@ -21,15 +21,18 @@ from leadpulse.learn.baseline import analyse, wilson
 from leadpulse.learn.evaluate import split
 from leadpulse.learn.modelfile import model_yaml
 from leadpulse.learn.scorecard import Scorecard
+from leadpulse.learn.suggest import rule_hits, suggest_points
 from leadpulse.learn.table import Dataset, read_table
 from leadpulse.pipeline.offline import score_csv
 from leadpulse.scoring.parse import parse_model
-from tests.learn.datasets import LEADS, LEADS_LEAKY
+from tests.learn.datasets import HAND_MODEL, LEADS, LEADS_LEAKY
 
 
 @dataclass(frozen=True)
 class Fitted:
     data: Dataset
+    train_rows: np.ndarray
+    test_rows: np.ndarray
     train: Dataset
     test: Dataset
     card: Scorecard
@@ -41,7 +44,7 @@ def leads() -> Fitted:
     train, test = split(data, test_size=0.25, seed=0)
     fit_on = data.take(train)
     card = Scorecard().fit(fit_on.frame, fit_on.y, fit_on.weight)
-    return Fitted(data, fit_on, data.take(test), card)
+    return Fitted(data, train, test, fit_on, data.take(test), card)
 
 
 def _plain_matrix(data: Dataset) -> tuple[np.ndarray, list[int], list[int]]:
@@ -158,3 +161,22 @@ def test_baseline_and_key_actions(leads: Fitted) -> None:
     low, high = wilson(3561, 9240)
     assert low == pytest.approx(0.3755, abs=1e-4)
     assert high == pytest.approx(0.3954, abs=1e-4)
+
+
+def test_suggested_points_for_a_hand_written_model_rank_held_out_leads_better(
+    leads: Fitted,
+) -> None:
+    model = parse_model(HAND_MODEL, "hand.yaml")
+    hits = rule_hits(model, LEADS)
+    assert hits.shape == (9240, 7)  # the event rule is left as it is
+    suggestion = suggest_points(model, hits, leads.data, leads.train_rows, leads.test_rows)
+    assert suggestion.auc_suggested > suggestion.auc_current + 0.01
+    changes = {c.rule: c for c in suggestion.changes}
+    assert "pricing" not in changes
+    assert changes["lead_add_form"].suggested > 0 > changes["do_not_email"].suggested
+    assert changes["working"].conversion > 0.85
+    assert sum(abs(c.suggested) for c in changes.values()) == pytest.approx(40, abs=3)
+    diff = suggestion.diff()
+    assert diff.startswith("# hand: suggested points (held-out ROC AUC 0.")
+    assert "- lead_add_form: +10\n+ lead_add_form: +" in diff
+    assert "band 'hot'" in diff
