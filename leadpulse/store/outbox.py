@@ -40,6 +40,18 @@ def record_firing(
     )
 
 
+def firings_of(conn: Connection, lead_id: int, limit: int) -> list[dict[str, Any]]:
+    """The automations that fired for a lead, newest first, with what triggered them."""
+    rows = conn.execute(
+        sa.select(automation_firings.c.automation, automation_firings.c.trigger,
+                  automation_firings.c.fired_at)
+        .where(automation_firings.c.lead_id == lead_id)
+        .order_by(automation_firings.c.fired_at.desc(), automation_firings.c.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    return [{**as_dict(r), "trigger": _json(r.trigger)} for r in rows]
+
+
 def quiet_leads(
     conn: Connection, automation: str, seen_before: int, limit: int
 ) -> list[tuple[int, int]]:

@@ -228,3 +228,39 @@ def test_an_unknown_lead_is_a_clear_404(client: TestClient, ids: dict[str, int],
     assert "no lead 999999" in answer.text
     post = client.post("/app/leads/999999/outcome", data={"csrf": csrf, "outcome": "won"})
     assert post.status_code == 404
+
+
+AUTOMATION = """
+key: fit-hot
+name: Fit lead to the CRM
+when:
+  score: {model: fit, above: 15}
+actions:
+  - webhook:
+      url: http://127.0.0.1:9/hooks
+      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+"""
+
+
+def test_the_timeline_shows_what_automations_did(
+    client: TestClient, ids: dict[str, int], csrf: str, pipeline: Pipeline
+) -> None:
+    pipeline.save_definition("automation", "fit-hot", AUTOMATION)
+    lead = ids["warm@beta.example"]
+    answer = client.post(
+        f"/app/leads/{lead}/traits",
+        data={"csrf": csrf, "trait_key": "budget", "trait_value": "approved"},
+    )
+    assert answer.status_code == 200
+    items = re.findall(
+        r'<li class="kind-(\w+)"><time>[^<]*</time> <span class="kind">\w+</span> '
+        r"<strong>([^<]*)</strong> <span class=\"detail\">([^<]*)</span>",
+        answer.text,
+    )
+    kinds = {kind: (text, detail) for kind, text, detail in items}
+    name, trigger = kinds["automation"]
+    assert name == "fit-hot"
+    assert set(trigger.split(", ")) == {"kind score", "model fit", "threshold 15.0",
+                                        "direction up", "from 10.0", "to 17.0"}  # fmt: skip
+    assert kinds["webhook"][0].startswith("fit-hot: ")
+    assert ("score", "fit: +7", "has_budget") in items

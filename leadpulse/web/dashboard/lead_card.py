@@ -22,6 +22,7 @@ from leadpulse.store import segments as segment_store
 from leadpulse.web.api.leads import alive
 from leadpulse.web.api.present import lead_detail
 from leadpulse.web.api.scores import explanations
+from leadpulse.web.dashboard.automations import describe
 from leadpulse.web.dashboard.guard import PREFIX, Ctx, Guard, redirect
 
 EDITABLE = ("name", "email", "phone", "company", "social")
@@ -71,6 +72,7 @@ def timeline(
     tasks: list[dict[str, Any]],
     runs: list[dict[str, Any]],
     outcomes: list[dict[str, Any]],
+    firings: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """One list, newest first, of everything that happened to the lead."""
     items = [
@@ -102,6 +104,11 @@ def timeline(
         {"at": o["at"], "kind": "outcome", "text": o["outcome"],
          "detail": " ".join(str(v) for v in (o["value"], o["currency"], o["note"]) if v)}
         for o in outcomes
+    ]  # fmt: skip
+    items += [
+        {"at": f["fired_at"], "kind": "automation", "text": f["automation"],
+         "detail": describe(f["trigger"])}
+        for f in firings
     ]  # fmt: skip
     items.sort(key=lambda item: item["at"] or 0, reverse=True)
     return items[:TIMELINE]
@@ -208,13 +215,14 @@ def show(ctx: Ctx, lead_id: int, status: int = 200, error: str | None = None) ->
         managers = owner_store.list_managers(conn)
         segments = sorted(segment_store.current(conn, lead))
         outcomes = lead_store.outcomes_of(conn, lead)
+        firings = outbox_store.firings_of(conn, lead, limit=50)
     published = {p.model.key: p.model for p in pipeline.scoring.refresh().models}
     actions = {key: stage_actions(model) for key, model in published.items()}
     for model in scores:
         model["reasons"] = reasons(model["contributions"])
     return ctx.render(
         "lead.html", status, lead=detail, row=row, scores=scores, actions=actions,
-        timeline=timeline(events, scores, deliveries, tasks, runs, outcomes),
+        timeline=timeline(events, scores, deliveries, tasks, runs, outcomes, firings),
         owner=owner, managers=managers, segments=segments, error=error,
         done=DONE.get(ctx.query("ok")), editable=EDITABLE,
         open_tasks=[t for t in tasks if t["status"] == owner_store.OPEN],
