@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store.dialect import is_postgres
-from leadpulse.store.schema import leads, managers, outcomes, visitors
+from leadpulse.store.schema import leads, managers, outcomes, tasks, visitors
 
 GROUPS = ("channel", "source", "campaign")
 NONE = "(none)"
@@ -107,6 +107,27 @@ def managers_by_band(conn: Connection, model: str) -> list[dict[str, Any]]:
         .order_by(manager, band)
     )
     return [_rates(dict(r._mapping)) for r in rows]
+
+
+def response_times(conn: Connection) -> list[dict[str, Any]]:
+    """Per manager: call-back tasks given, done, and the average hours from task to done."""
+    manager = sa.func.coalesce(managers.c.key, NONE).label("manager")
+    rows = conn.execute(
+        sa.select(
+            manager,
+            sa.func.count().label("tasks"),
+            sa.func.count(tasks.c.done_at).label("done"),
+            sa.func.avg(tasks.c.done_at - tasks.c.created_at).label("ms"),
+        )
+        .outerjoin(managers, managers.c.id == tasks.c.manager_id)
+        .group_by(manager)
+        .order_by(manager)
+    )
+    return [
+        {"manager": r.manager, "tasks": int(r.tasks), "done": int(r.done),
+         "hours": None if r.ms is None else round(float(r.ms) / 3_600_000, 2)}
+        for r in rows
+    ]  # fmt: skip
 
 
 def _month(conn: Connection) -> Any:

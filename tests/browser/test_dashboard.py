@@ -175,7 +175,7 @@ def test_a_win_shows_in_the_reports(page: Page, app: Lp, artifacts: Path) -> Non
     page.click("#outcome button[type=submit]")
     page.wait_for_url("**?ok=outcome")
     assert won_in_funnel(page, app) == before + 1
-    assert page.locator("svg.chart").count() == 4
+    assert page.locator("svg.chart").count() == 5
     page.screenshot(path=str(artifacts / "dashboard-reports.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#funnel a[download]")

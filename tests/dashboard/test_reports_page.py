@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
+from leadpulse.store import owners as owner_store
 from tests.dashboard.support import sign_in
 
 EVIL_SOURCE = "<img src=x onerror=alert(1)>"
@@ -68,8 +69,32 @@ def test_managers_per_band_and_bands_by_month(client: TestClient, csrf: str) -> 
     assert bands["hot"]["month"] == month[:7]
     assert (bands["hot"]["leads"], bands["hot"]["won"]) == ("1", "1")
     page = client.get("/app/reports").text
-    assert page.count('<svg class="chart"') == 4
+    assert page.count('<svg class="chart"') == 5
     assert "olga · hot" in page
+
+
+def test_call_back_response_times(
+    client: TestClient, csrf: str, pipeline: Pipeline, ids: dict[str, int]
+) -> None:
+    with pipeline.engine.connect() as conn:
+        olga = owner_store.manager(conn, key="olga")
+    assert olga is not None
+    hour = 3_600_000
+    for n, done in enumerate((2 * hour, 4 * hour, None)):
+        task = pipeline.writer.run_sync(
+            lambda conn, n=n: owner_store.create_task(
+                conn, {"lead_id": ids["hot@acme.example"], "manager_id": olga["id"],
+                       "kind": "call", "note": f"call {n}", "due_at": 0, "created_at": 0}
+            )
+        )  # fmt: skip
+        if done is not None:
+            pipeline.writer.run_sync(
+                lambda conn, task=task, done=done: owner_store.complete_task(conn, task, done)
+            )
+    assert table(client, "response") == [
+        {"manager": "olga", "tasks": "3", "done": "2", "hours": "3.0"}
+    ]
+    assert "Average hours to a done call-back" in client.get("/app/reports").text
 
 
 def test_bad_report_requests(client: TestClient, csrf: str) -> None:

@@ -28,6 +28,8 @@ REPORTS: dict[str, tuple[tuple[str, ...], Report]] = {
                        conn, by, model, mql, sql)),
     "managers": (("manager", "band", "leads", "won", "lost", "conversion", "value"),
                  lambda conn, model, _mql, _sql, _by: report_store.managers_by_band(conn, model)),
+    "response": (("manager", "tasks", "done", "hours"),
+                 lambda conn, _model, _mql, _sql, _by: report_store.response_times(conn)),
     "bands": (("month", "band", "leads", "won", "conversion", "value"),
               lambda conn, model, _mql, _sql, _by: report_store.bands_by_month(conn, model)),
 }  # fmt: skip
@@ -76,6 +78,8 @@ def charts(data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                            "Won of leads", percent),
         "managers": bars([(f"{r['manager']} · {r['band']}", r["conversion"])
                           for r in data["managers"]], "Win rate per manager and band", percent),
+        "response": bars([(r["manager"], r["hours"]) for r in data["response"]],
+                         "Average hours to a done call-back", lambda v: f"{v:,.1f} h"),
         "bands": bars([(band, won / leads if leads else None)
                        for band, (leads, won) in by_band.items()], "Won of leads per band",
                       percent),
