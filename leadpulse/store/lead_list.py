@@ -10,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from leadpulse.core.document import KEY
 from leadpulse.core.errors import InvalidInput
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import leads, managers, segment_members
@@ -82,6 +83,9 @@ def _conditions(f: LeadFilter) -> list[Any]:
         if wanted:
             if not f.model:
                 raise InvalidInput(f"say whose {part} with model=KEY", field="model")
+            if not KEY.fullmatch(f.model):
+                conds.append(sa.false())  # no model has such a key (nor could it be a path)
+                continue
             conds.append(leads.c.scores[(f.model, part)].as_string() == wanted)
     if f.segment:
         conds.append(

@@ -150,3 +150,11 @@ def test_the_list_pages_through_every_lead(
     assert second.status_code == 200
     seen += lead_rows(second.text)
     assert len(seen) == len(set(seen)) == 64
+
+
+def test_nul_characters_in_filters_are_dropped(
+    client: TestClient, ids: dict[str, int], admin: str
+) -> None:
+    page = client.get("/app/leads?q=gam%00ma&owner=%00&model=fit%00")
+    assert page.status_code == 200
+    assert lead_rows(page.text) == [ids["cold@gamma.example"]]

@@ -50,3 +50,11 @@ def test_the_api_filters_by_band_of_the_first_model(
     assert [i["email"] for i in items] == ["warm@beta.example"]
     items = client.get("/v1/leads?model=fit&stage=sql&owner=-", headers=auth).json()["items"]
     assert [i["email"] for i in items] == ["hot@acme.example"]
+
+
+@pytest.mark.parametrize("model", ['a"b', "a'b", "a.b", "$", "a\\b", "[0]", "{x}", "a,b"])
+def test_a_model_key_that_cannot_exist_matches_nothing(
+    pipeline: Pipeline, engine: Engine, model: str
+) -> None:
+    seed(pipeline)
+    assert emails(engine, LeadFilter(model=model, band="hot")) == []

@@ -40,17 +40,22 @@ class Ctx:
 
     def field(self, name: str) -> str:
         """A form field, stripped; empty when it was not sent."""
-        values = self.form.get(name)
-        return values[0].strip() if values else ""
+        values = self.fields(name)
+        return values[0] if values else ""
 
     def fields(self, name: str) -> list[str]:
-        return [v.strip() for v in self.form.get(name, []) if v.strip()]
+        return [clean for v in self.form.get(name, []) if (clean := _text(v))]
 
     def query(self, name: str) -> str:
-        return self.request.query_params.get(name, "").strip()
+        return _text(self.request.query_params.get(name, ""))
 
     def render(self, name: str, status: int = 200, **context: Any) -> Response:
         return page(name, status, user=self.user, path=self.request.url.path, **context)
+
+
+def _text(value: str) -> str:
+    """Stripped, without NUL characters (PostgreSQL refuses them in text)."""
+    return value.replace("\x00", "").strip()
 
 
 Handler = Callable[[Ctx], Response]
