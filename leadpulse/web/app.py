@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
@@ -109,7 +109,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     async def health(_request: Request) -> Response:
         return json_response({"status": "ok", "version": __version__})
 
+    async def home(_request: Request) -> Response:
+        return RedirectResponse(f"{PREFIX}/", status_code=307)
+
     routes = [
+        Route("/", home),
         Route("/health", health),
         *assets.routes(),
         *demo_site.routes(pipeline),

@@ -213,3 +213,10 @@ def test_the_throttle_forgets_after_its_window() -> None:
         assert throttle.wait_minutes("c@x", "1.1.1.1") == 0
     finally:
         clock.set_clock(None)
+
+
+def test_the_site_root_leads_to_the_dashboard(client: TestClient) -> None:
+    answer = client.get("/", follow_redirects=False)
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/app/"
+    assert client.get("/").url.path == "/app/login"
