@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from leadpulse.core.errors import InvalidInput
+from leadpulse.core.naming import trait_key
 
 EMPTY_MARKERS = frozenset({"", "select", "null", "none", "n/a", "na", "-", "nan"})
 """Cell values that mean "not answered" (X Education's export writes `Select`)."""
@@ -27,13 +28,6 @@ _RECOGNISED = {
     "company": {"company", "company_name", "organization", "organisation", "account"},
 }
 _NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?$")
-
-
-def trait_key(header: str) -> str:
-    """`Total Time Spent on Website` → `total_time_spent_on_website`; `TotalVisits` →
-    `total_visits`."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", header.strip())
-    return re.sub(r"[^0-9a-zA-Z]+", "_", spaced).strip("_").lower() or "column"
 
 
 @dataclass(frozen=True, slots=True)

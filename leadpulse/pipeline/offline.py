@@ -6,8 +6,9 @@ import csv
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from leadpulse.collect.csvfile import cell_value, dialect_for, trait_key
+from leadpulse.collect.csvfile import cell_value, dialect_for
 from leadpulse.core.errors import InvalidInput
+from leadpulse.core.naming import trait_key
 from leadpulse.scoring import Published, Scorer, empty_state
 from leadpulse.scoring.engine import rule_kind
 from leadpulse.scoring.model import Model
@@ -24,11 +25,12 @@ def score_csv(
 ) -> int:
     """Copy `source` to `target` with `score`, `band` and `reasons` columns added.
 
-    Only trait and model rules can apply to a file: it holds no events. Every input column and
-    the row order are kept. A column is reachable by its header as written and by its
-    snake_case name (`Lead Source` and `lead_source`). Returns the number of rows.
+    Only trait and model rules, and learned lookalikes, can apply to a file: it holds no
+    events. Every input column and the row order are kept. A column is reachable by its header
+    as written and by its snake_case name (`Lead Source` and `lead_source`). Returns the
+    number of rows.
     """
-    if not any(rule_kind(r) == "state" for r in model.rules):
+    if model.learned is None and not any(rule_kind(r) == "state" for r in model.rules):
         raise InvalidInput(
             f"model {model.key!r} has no trait rules; a file has no events to score",
             field="model",

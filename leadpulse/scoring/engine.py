@@ -23,6 +23,7 @@ import orjson
 
 from leadpulse.core.compare import lookup
 from leadpulse.scoring.conditions import compare, compiled_fields, fields_match
+from leadpulse.scoring.learned import Learned
 from leadpulse.scoring.model import (
     AllCond,
     AnyCond,
@@ -140,7 +141,7 @@ class Scorer:
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
         self._plans = {p.model.key: _Plan(p.model) for p in self.models}
-        self._has_state_rules = any(plan.state for plan in self._plans.values())
+        self._has_state_rules = any(plan.state or plan.learned for plan in self._plans.values())
         self._reads_totals = any(plan.reads_totals for plan in self._plans.values())
         self._counted = {
             count_key(n.metric): n.metric
@@ -227,6 +228,15 @@ class Scorer:
         entries: list[Entry] = []
         for published in self.models:
             key = published.model.key
+            if published.model.learned is not None:
+                # a lookalike's total is the probability, not a sum: the other side's goes back
+                theirs_total = other["models"].get(key, {}).get("fixed", 0.0)
+                if theirs_total and key in into["models"]:
+                    entry = Entry(key, published.version, "lookalike", f"l:merge:{now}",
+                                  -theirs_total, now, None, False)  # fmt: skip
+                    _book(merged["models"][key], entry, None)
+                    entries.append(entry)
+                continue
             mine = into["models"].get(key, {}).get("on", {})
             theirs = other["models"].get(key, {}).get("on", {})
             for rule in published.model.rules:
@@ -290,6 +300,15 @@ class Scorer:
                 if self._reads_totals:
                     totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
                                               model.cap_max)  # fmt: skip
+                continue
+            if plan.learned is not None:
+                if traits_changed:
+                    new = _learned_entries(published, plan.learned, ms, traits, now)
+                    for entry in new:
+                        _book(ms, entry, half_life)
+                    entries += new
+                if self._reads_totals:
+                    totals[model.key] = float(ms.get("fixed", 0.0))
                 continue
             for item in plan.rules_for(event, traits_changed):
                 if item.kind == "state":
@@ -397,6 +416,7 @@ class _Plan:
 
     def __init__(self, model: Model) -> None:
         self.half_life = _half_life_ms(model)
+        self.learned = model.learned
         scope = model.scope
         self.scoped = any(v is not None for v in (scope.site, scope.channel, scope.source))
         self.reads_totals = any(
@@ -670,6 +690,22 @@ def _entry(
 ) -> Entry:
     return Entry(published.model.key, published.version, rule.key, occurrence, points, at,
                  event, decays)  # fmt: skip
+
+
+def _learned_entries(
+    published: Published, learned: Learned, ms: dict[str, Any], traits: Mapping[str, Any],
+    now: int,
+) -> list[Entry]:  # fmt: skip
+    """A lookalike's total follows the lead's traits: one entry moves it from what it was to
+    the probability now (in percent), so the ledger still adds up."""
+    percent = round(100 * learned.probability(traits), 4)
+    change = round(percent - ms.get("fixed", 0.0), 4)
+    if not change:
+        return []
+    ms["changes"] = ms.get("changes", 0) + 1
+    model = published.model
+    return [Entry(model.key, published.version, "lookalike", f"l:{ms['changes']}", change, now,
+                  None, False)]  # fmt: skip
 
 
 def _in_dependency_order(models: list[Published]) -> list[Published]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from leadpulse.scoring.learned import Learned
+
 Operator = Literal[
     "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains", "matches", "exists"
 ]  # fmt: skip
@@ -154,3 +156,6 @@ class Model:
     """(name, lower bound) in ascending order of bound."""
     stages: tuple[tuple[str, float], ...] = ()
     description: str | None = None
+    learned: Learned | None = None
+    """A lookalike learned from outcomes instead of rules: its total is the lead's
+    probability of converting, in percent (`scoring.learned`)."""

@@ -88,6 +88,8 @@ from leadpulse.core.document import (
 from leadpulse.core.document import (
     times as _times,
 )
+from leadpulse.scoring.learned import FORMAT as LEARNED_FORMAT
+from leadpulse.scoring.learned import Learned, Tree
 from leadpulse.scoring.model import (
     METRICS,
     OPERATORS,
@@ -181,6 +183,8 @@ def _model(raw: Any) -> Model:
     if not isinstance(raw, Mapping):
         raise _Invalid("", f"the top level must be a mapping (key, rules, …), got {_describe(raw)}")
     data = _mapping(raw, "")
+    if data.get("format") == LEARNED_FORMAT:
+        return _learned_model(data)
     _check_keys(data, _MODEL_KEYS, "")
     key = _key(_required(data, "key", ""), "key")
     name = _optional(data, "name", "", _name) or key
@@ -204,6 +208,71 @@ def _model(raw: Any) -> Model:
         bands=bands,
         stages=stages,
         description=description,
+    )
+
+
+_LEARNED_KEYS = (
+    "format", "version", "key", "name", "description", "bands", "stages", "params", "features",
+    "codes", "baseline", "trees",
+)  # fmt: skip
+_TREE_KEYS = ("feature", "threshold", "missing_left", "left", "right", "leaf", "value", "expected")
+
+
+def _learned_model(data: Mapping[str, Any]) -> Model:
+    """A lookalike file from `leadpulse learn --lookalike`, with a `key` (and optionally a
+    name, bands and stages on its 0–100 scale)."""
+    _check_keys(data, _LEARNED_KEYS, "")
+    if "key" not in data:
+        raise _Invalid("key", 'is required: add `"key": "lookalike"` to the file')
+    key = _key(data["key"], "key")
+    listed = _list(_required(data, "features", ""), "features", "column names")
+    features = tuple(_name(f, _item("features", i)) for i, f in enumerate(listed))
+    codes_raw = _mapping(data.get("codes", {}), "codes")
+    codes = {
+        name: {
+            str(k): _number(v, _at(_at("codes", name), str(k)))
+            for k, v in _mapping(values, _at("codes", name)).items()
+        }
+        for name, values in codes_raw.items()
+    }
+    listed = _list(_required(data, "trees", ""), "trees", "trees")
+    trees = tuple(_tree(t, _item("trees", i), len(features)) for i, t in enumerate(listed))
+    return Model(
+        key=key,
+        name=_optional(data, "name", "", _name) or key,
+        kind="fit",
+        rules=(),
+        description=_optional(data, "description", "", _string),
+        bands=_optional(data, "bands", "", _ladder) or (),
+        stages=_optional(data, "stages", "", _ladder) or (),
+        learned=Learned(
+            features, codes, _number(_required(data, "baseline", ""), "baseline"), trees
+        ),
+    )
+
+
+def _tree(raw: Any, path: str, n_features: int) -> Tree:
+    data = _mapping(raw, path)
+    _check_keys(data, _TREE_KEYS, path)
+    arrays = {k: _list(_required(data, k, path), _at(path, k), "values") for k in _TREE_KEYS[:-1]}
+    size = len(arrays["leaf"])
+    if size == 0 or any(len(v) != size for v in arrays.values()):
+        raise _Invalid(path, "every array of a tree must have one entry per node")
+    left, right = tuple(int(v) for v in arrays["left"]), tuple(int(v) for v in arrays["right"])
+    leaf = tuple(bool(v) for v in arrays["leaf"])
+    feature = tuple(int(v) for v in arrays["feature"])
+    for node in range(size):
+        inside = all(0 < child < size for child in (left[node], right[node]))
+        if not leaf[node] and (not inside or not 0 <= feature[node] < n_features):
+            raise _Invalid(_at(path, str(node)), "a split must name a feature and two nodes")
+    return Tree(
+        feature=feature,
+        threshold=tuple(float(v) for v in arrays["threshold"]),
+        missing_left=tuple(bool(v) for v in arrays["missing_left"]),
+        left=left,
+        right=right,
+        leaf=leaf,
+        value=tuple(float(v) for v in arrays["value"]),
     )
 
 
