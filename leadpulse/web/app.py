@@ -29,6 +29,7 @@ from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
 from leadpulse.web.api import models as models_api
 from leadpulse.web.api import owners as owners_api
+from leadpulse.web.api import reports as reports_api
 from leadpulse.web.api import scores as scores_api
 from leadpulse.web.api import segments as segments_api
 from leadpulse.web.api import sites as sites_api
@@ -85,6 +86,7 @@ def build_api(pipeline: Pipeline) -> FastAPI:
         api.include_router(engage_api.router(pipeline, kind), dependencies=auth)
     api.include_router(owners_api.router(pipeline), dependencies=auth)
     api.include_router(segments_api.router(pipeline), dependencies=auth)
+    api.include_router(reports_api.router(pipeline), dependencies=auth)
     for automation_router in automations_api.routers(pipeline):
         api.include_router(automation_router, dependencies=auth)
     return api

@@ -175,6 +175,13 @@ def test_a_win_shows_in_the_reports(page: Page, app: Lp, artifacts: Path) -> Non
     page.click("#outcome button[type=submit]")
     page.wait_for_url("**?ok=outcome")
     assert won_in_funnel(page, app) == before + 1
+    key = app.pipeline.create_api_key("browser")
+    api = page.request.get(f"{app.url}/v1/reports/funnel",
+                           headers={"Authorization": f"Bearer {key}"}).json()  # fmt: skip
+    shown = page.locator("td[data-step]").evaluate_all(
+        "cells => cells.map(c => [c.dataset.step, Number(c.textContent.replace(/,/g, ''))])"
+    )
+    assert shown == [[r["step"], r["count"]] for r in api["items"]]
     assert page.locator("svg.chart").count() == 5
     page.screenshot(path=str(artifacts / "dashboard-reports.png"), full_page=True)
     with page.expect_download() as download:

@@ -106,3 +106,27 @@ def test_bad_report_requests(client: TestClient, csrf: str) -> None:
 def test_sales_users_do_not_see_reports(client: TestClient, ids: dict[str, int]) -> None:
     sign_in(client, "olga@shop.example")
     assert client.get("/app/reports").status_code == 403
+
+
+@pytest.mark.parametrize("name", ["funnel", "conversion", "managers", "response", "bands"])
+def test_the_api_gives_the_numbers_of_the_csv(
+    client: TestClient, csrf: str, auth: dict[str, str], name: str
+) -> None:
+    answer = client.get(f"/v1/reports/{name}?by=source", headers=auth)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["model"], body["by"]) == ("fit", "source")
+    as_text = [
+        {c: "" if row[c] is None else str(row[c]) for c in body["columns"]} for row in body["items"]
+    ]
+    assert as_text == table(client, name, "by=source")
+
+
+def test_the_reports_api_needs_a_key_and_says_what_is_wrong(
+    client: TestClient, csrf: str, auth: dict[str, str]
+) -> None:
+    assert client.get("/v1/reports/funnel").status_code == 401
+    missing = client.get("/v1/reports/nope", headers=auth)
+    assert missing.status_code == 404
+    assert "there are funnel, conversion" in missing.json()["error"]["message"]
+    assert client.get("/v1/reports/funnel?by=x", headers=auth).json()["error"]["field"] == "by"
