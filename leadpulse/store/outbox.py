@@ -11,7 +11,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store.rows import as_dict
+from leadpulse.store.rows import as_dict, where_given
 from leadpulse.store.schema import automation_firings, leads, outbox
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -166,12 +166,7 @@ def deliveries(
         outbox.c.target, outbox.c.status, outbox.c.attempts, outbox.c.next_at,
         outbox.c.last_status, outbox.c.last_error, outbox.c.created_at, outbox.c.delivered_at,
     ).order_by(outbox.c.id.desc()).limit(limit)  # fmt: skip
-    if lead_id is not None:
-        query = query.where(outbox.c.lead_id == lead_id)
-    if automation is not None:
-        query = query.where(outbox.c.automation == automation)
-    if status is not None:
-        query = query.where(outbox.c.status == status)
+    query = where_given(query, outbox, lead_id=lead_id, automation=automation, status=status)
     out = []
     for row in conn.execute(query):
         item = as_dict(row)

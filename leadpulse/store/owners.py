@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store.rows import as_dict
+from leadpulse.store.rows import as_dict, where_given
 from leadpulse.store.schema import leads, managers, tasks
 
 OPEN, DONE = "open", "done"
@@ -90,10 +90,7 @@ def list_tasks(
     )  # fmt: skip
     if manager_key is not None:
         query = query.where(managers.c.key == manager_key)
-    if status is not None:
-        query = query.where(tasks.c.status == status)
-    if lead_id is not None:
-        query = query.where(tasks.c.lead_id == lead_id)
+    query = where_given(query, tasks, status=status, lead_id=lead_id)
     return [as_dict(r) for r in conn.execute(query)]
 
 

@@ -9,7 +9,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store.rows import as_dict
+from leadpulse.store.rows import as_dict, where_given
 from leadpulse.store.schema import scenario_runs
 
 RUNNING, DONE, EXITED = "running", "done", "exited"
@@ -90,12 +90,7 @@ def runs(
 ) -> list[dict[str, Any]]:
     """Scenario runs, newest first: where each lead stands in each scenario."""
     query = sa.select(scenario_runs).order_by(scenario_runs.c.id.desc()).limit(limit)
-    if automation is not None:
-        query = query.where(scenario_runs.c.automation == automation)
-    if lead_id is not None:
-        query = query.where(scenario_runs.c.lead_id == lead_id)
-    if status is not None:
-        query = query.where(scenario_runs.c.status == status)
+    query = where_given(query, scenario_runs, automation=automation, lead_id=lead_id, status=status)
     out = []
     for row in conn.execute(query):
         item = as_dict(row)
