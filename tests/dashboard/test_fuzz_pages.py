@@ -15,6 +15,8 @@ from tests.dashboard.support import sign_in
 text = st.text(max_size=30) | st.sampled_from(["hot", "sql", "fit", "-", "2026-01-31", "1e309"])
 FILTERS = ["q", "model", "band", "stage", "segment", "owner", "source", "country", "from", "to",
            "mine", "sort", "cursor"]  # fmt: skip
+FIELDS = ["name", "email", "phone", "company", "social", "trait_key", "trait_value", "outcome",
+          "value", "currency", "note", "model", "action", "manager"]  # fmt: skip
 
 
 @pytest.fixture
@@ -35,24 +37,7 @@ def test_leads_filters_never_fail(
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     form=st.dictionaries(
-        st.sampled_from(
-            [
-                "name",
-                "email",
-                "phone",
-                "company",
-                "social",
-                "trait_key",
-                "trait_value",
-                "outcome",
-                "value",
-                "currency",
-                "note",
-                "model",
-                "action",
-                "manager",
-            ]
-        ),
+        st.sampled_from(FIELDS),
         text,
         max_size=6,
     ),
