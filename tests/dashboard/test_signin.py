@@ -220,3 +220,13 @@ def test_the_site_root_leads_to_the_dashboard(client: TestClient) -> None:
     assert answer.status_code == 307
     assert answer.headers["location"] == "/app/"
     assert client.get("/").url.path == "/app/login"
+
+
+def test_an_oversized_form_is_refused_before_it_is_read(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    csrf = sign_in(client, "admin@shop.example")
+    lead = ids["hot@acme.example"]
+    answer = client.post(f"/app/leads/{lead}/outcome", data={"csrf": csrf, "note": "x" * 300_000})
+    assert answer.status_code == 400
+    assert "the form is too large" in answer.text

@@ -67,6 +67,9 @@ def redirect(path: str) -> Response:
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_FORM:
+        raise InvalidInput("the form is too large")
     body = await request.body()
     if len(body) > MAX_FORM:
         raise InvalidInput("the form is too large")
