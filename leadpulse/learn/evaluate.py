@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from leadpulse.core.errors import InvalidInput
 from leadpulse.learn.binning import fit_binning
 from leadpulse.learn.table import Dataset, Floats, Ints
 
@@ -36,7 +37,16 @@ def split(
         order = np.argsort(data.time, kind="stable")
         cut = len(order) - max(1, round(test_size * len(order)))
         return np.sort(order[:cut]), np.sort(order[cut:])
-    train, test = train_test_split(rows, test_size=test_size, stratify=data.y, random_state=seed)
+    try:
+        train, test = train_test_split(
+            rows, test_size=test_size, stratify=data.y, random_state=seed
+        )
+    except ValueError:
+        raise InvalidInput(
+            f"{data.source}: a held-out part of {test_size:g} of {len(rows)} rows cannot hold "
+            "both outcomes; use a larger --test-size",
+            field="test_size",
+        ) from None
     return np.sort(train), np.sort(test)
 
 

@@ -15,6 +15,9 @@ from leadpulse.learn.lookalike import Lookalike
 from leadpulse.learn.scorecard import Scorecard
 from leadpulse.learn.table import Dataset, Floats, Ints
 
+MIN_CLASS = 10
+"""Converted and not converted leads needed at least: both the held-out part and the folds
+that choose the regularisation must see each."""
 CURVE_POINTS = 200
 """Points kept of a ROC curve for the report's chart."""
 
@@ -52,6 +55,12 @@ def learn(
     seed: int = 0,
     lookalike: bool = True,
 ) -> Learned:
+    converted = int(data.y.sum())
+    if min(converted, len(data.y) - converted) < MIN_CLASS:
+        raise InvalidInput(
+            f"{data.source}: too few leads to learn from: {converted} converted and "
+            f"{len(data.y) - converted} not; learning needs at least {MIN_CLASS} of each"
+        )
     by_time = data.time is not None
     train, test = split(data, test_size=test_size, seed=seed, by_time=by_time)
     fit_on, held = data.take(train), data.take(test)

@@ -12,6 +12,7 @@ import pytest
 from leadpulse.core.errors import InvalidInput
 from leadpulse.learn.binning import fit_binning
 from leadpulse.learn.evaluate import leak_warnings, split
+from leadpulse.learn.run import learn
 from leadpulse.learn.table import read_table
 
 
@@ -114,3 +115,14 @@ def test_a_column_that_alone_predicts_the_outcome_is_flagged(tmp_path: Path) -> 
     data = read_table(_write(tmp_path, "visits,Deal Status,Converted\n" + body))
     (warning,) = leak_warnings(data)
     assert warning.startswith("'Deal Status' alone predicts the outcome almost perfectly")
+
+
+def test_too_few_conversions_is_one_clear_line(tmp_path: Path) -> None:
+    body = _rows(40, lambda i: f"{i},{int(i == 3)}\n")
+    data = read_table(_write(tmp_path, "a,Converted\n" + body))
+    with pytest.raises(InvalidInput) as caught:
+        learn(data)
+    assert caught.value.message == (
+        "leads.csv: too few leads to learn from: 1 converted and 39 not; learning needs at "
+        "least 10 of each"
+    )
