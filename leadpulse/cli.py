@@ -29,6 +29,7 @@ from leadpulse.core.settings import Settings, load
 from leadpulse.engage import Kind, parse_definition
 from leadpulse.pipeline import Pipeline
 from leadpulse.pipeline.offline import score_csv
+from leadpulse.pipeline.spend import read_spend, save_spend
 from leadpulse.scoring.parse import load_model_file, parse_model
 from leadpulse.store import engage as engage_store
 from leadpulse.store import migrate as migrations
@@ -51,10 +52,13 @@ site_app = typer.Typer(help="Websites that send events.", no_args_is_help=True)
 key_app = typer.Typer(help="Secret API keys for the admin API.", no_args_is_help=True)
 model_app = typer.Typer(help="Scoring models (YAML or JSON files).", no_args_is_help=True)
 user_app = typer.Typer(help="Users of the dashboard.", no_args_is_help=True)
+spend_app = typer.Typer(help="Advertising spend, for cost per lead and per sale.",
+                        no_args_is_help=True)  # fmt: skip
 app.add_typer(site_app, name="site")
 app.add_typer(key_app, name="key")
 app.add_typer(model_app, name="model")
 app.add_typer(user_app, name="user")
+app.add_typer(spend_app, name="spend")
 
 out = Console()
 err = Console(stderr=True)
@@ -224,6 +228,22 @@ def user_list() -> None:
         table.add_row(u["email"], u["role"], u["manager"] or "",
                       clock.to_iso(u["signed_in_at"]) or "")  # fmt: skip
     out.print(table)
+
+
+@spend_app.command("import")
+def spend_import(
+    file: Annotated[Path, typer.Argument(help="CSV: date, cost, channel/source/campaign.")],
+) -> None:
+    """Import ad spend per day (the same day and split again replaces it)."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    rows = read_spend(text)
+    with _pipeline() as pipeline:
+        stored = save_spend(pipeline.writer, rows)
+    total = sum(r["cost"] for r in rows)
+    out.print(f"{stored} rows of spend imported (cost {total:,.2f})", highlight=False)
 
 
 @app.command("import")
@@ -505,15 +525,22 @@ def learn_command(
             run.scorecard, key=key, name=f"Learned from {data.source}", source=data.source
         )
         parse_model(text, output.name)
-        output.write_text(text, encoding="utf-8")
+        _write_file(output, text)
         err.print(f"wrote the scorecard model {key!r} to {output}")
     if lookalike is not None and run.lookalike is not None:
-        lookalike.write_text(run.lookalike.to_json(), encoding="utf-8")
+        _write_file(lookalike, run.lookalike.to_json())
         err.print(f"wrote the lookalike model to {lookalike}")
     for path in report or []:
         json_report = path.suffix.lower() == ".json"
-        path.write_text(report_json(run) if json_report else report_html(run), encoding="utf-8")
+        _write_file(path, report_json(run) if json_report else report_html(run))
         err.print(f"wrote the report to {path}")
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _learn_summary(run: Learned) -> None:

@@ -147,16 +147,18 @@ def read_table(
 ) -> Dataset:
     """Read `path`; every problem with the file as a whole is one `InvalidInput` line."""
     with open_csv(path) as handle:
-        first = handle.readline()
-        handle.seek(0)
-        reader = csv.reader(handle, dialect_for(first, delimiter))
         try:
+            first = handle.readline()
+            handle.seek(0)
+            reader = csv.reader(handle, dialect_for(first, delimiter))
             headers = next(reader)
             records = [(reader.line_num, cells) for cells in reader]
         except StopIteration:
             raise InvalidInput(f"{path.name}: the file is empty: no header row") from None
         except csv.Error as exc:
             raise InvalidInput(f"{path.name}: unreadable CSV: {exc}") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{path.name}: not UTF-8 text; save the file as UTF-8") from None
     return parse_rows(
         headers,
         records,

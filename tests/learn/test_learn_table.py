@@ -126,3 +126,11 @@ def test_too_few_conversions_is_one_clear_line(tmp_path: Path) -> None:
         "leads.csv: too few leads to learn from: 1 converted and 39 not; learning needs at "
         "least 10 of each"
     )
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes("a,Converted\nété,1\n".encode("latin-1"))
+    with pytest.raises(InvalidInput) as caught:
+        read_table(path)
+    assert caught.value.message == "leads.csv: not UTF-8 text; save the file as UTF-8"
