@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from leadpulse.store import spend as spend_store
 from leadpulse.store.dialect import is_postgres
 from leadpulse.store.schema import leads, managers, outcomes, tasks, visitors
 
@@ -59,7 +60,9 @@ def _reached(model: str, stages: Sequence[str]) -> Any:
 def conversion(
     conn: Connection, by: str, model: str, mql: Sequence[str], sql: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Per channel, source or campaign (of the first touch): leads, MQL, SQL, won, value."""
+    """Per channel, source or campaign (of the first touch): leads, MQL, SQL, won, value; and
+    where ad spend was imported for it, the cost, cost per lead and per sale, and value won
+    per unit of cost."""
     column = {
         "channel": leads.c.channel,
         "source": leads.c.source,
@@ -81,7 +84,17 @@ def conversion(
         .group_by(key)
         .order_by(sa.func.count().desc(), key)
     )
-    return [_rates(dict(r._mapping)) for r in rows]
+    cost = spend_store.totals(conn, by)
+    out = []
+    for r in rows:
+        row = _rates(dict(r._mapping))
+        spent = cost.get(row["key"])
+        row["cost"] = spent
+        row["cost_per_lead"] = spent / row["leads"] if spent is not None and row["leads"] else None
+        row["cost_per_sale"] = spent / row["won"] if spent is not None and row["won"] else None
+        row["return"] = row["value"] / spent if spent else None
+        out.append(row)
+    return out
 
 
 def managers_by_band(conn: Connection, model: str) -> list[dict[str, Any]]:

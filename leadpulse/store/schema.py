@@ -355,3 +355,18 @@ user_sessions = sa.Table(
     sa.Column("created_at", Ms, nullable=False),
     sa.Column("expires_at", Ms, nullable=False),
 )
+
+ad_spend = sa.Table(
+    "ad_spend",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("campaign", sa.String(300), nullable=False),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("imported_at", Ms, nullable=False),
+    sa.UniqueConstraint("day", "channel", "source", "campaign"),
+)
+"""What advertising cost, per day and channel/source/campaign (empty: not split by it)."""

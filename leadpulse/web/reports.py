@@ -15,7 +15,8 @@ Report = Callable[[Any, str, list[str], list[str], str], list[dict[str, Any]]]
 REPORTS: dict[str, tuple[tuple[str, ...], Report]] = {
     "funnel": (("step", "count"),
                lambda conn, model, mql, sql, _by: report_store.funnel(conn, model, mql, sql)),
-    "conversion": (("key", "leads", "mql", "sql", "won", "conversion", "value"),
+    "conversion": (("key", "leads", "mql", "sql", "won", "conversion", "value", "cost",
+                    "cost_per_lead", "cost_per_sale", "return"),
                    lambda conn, model, mql, sql, by: report_store.conversion(
                        conn, by, model, mql, sql)),
     "managers": (("manager", "band", "leads", "won", "lost", "conversion", "value"),

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import owners as owner_store
+from tests.cli_runner import leadpulse
 from tests.dashboard.support import sign_in
 
 EVIL_SOURCE = "<img src=x onerror=alert(1)>"
@@ -46,7 +49,9 @@ def test_the_funnel(client: TestClient, csrf: str) -> None:
 def test_conversion_by_source_and_channel(client: TestClient, csrf: str) -> None:
     rows = {r["key"]: r for r in table(client, "conversion", "by=source")}
     assert rows["google_ads"] == {"key": "google_ads", "leads": "1", "mql": "1", "sql": "1",
-                                  "won": "1", "conversion": "1.0", "value": "1000.0"}  # fmt: skip
+                                  "won": "1", "conversion": "1.0", "value": "1000.0",
+                                  "cost": "", "cost_per_lead": "", "cost_per_sale": "",
+                                  "return": ""}  # fmt: skip
     assert rows["newsletter"]["leads"] == "2"
     assert rows["newsletter"]["mql"] == "1"
     assert rows["newsletter"]["won"] == "0"
@@ -130,3 +135,55 @@ def test_the_reports_api_needs_a_key_and_says_what_is_wrong(
     assert missing.status_code == 404
     assert "there are funnel, conversion" in missing.json()["error"]["message"]
     assert client.get("/v1/reports/funnel?by=x", headers=auth).json()["error"]["field"] == "by"
+
+
+SPEND = """Date,Channel,Source,Campaign,Cost,Currency
+2026-11-01,paid_search,google_ads,brand,"1,200.00",EUR
+2026-11-02,paid_search,google_ads,brand,300,EUR
+2026-11-01,email,newsletter,,50,eur
+"""
+
+
+def test_ad_spend_gives_cost_per_lead_and_per_sale(
+    client: TestClient, csrf: str, db_url: str, tmp_path: Path, auth: dict[str, str]
+) -> None:
+    file = tmp_path / "spend.csv"
+    file.write_text(SPEND)
+    first = leadpulse(db_url, "spend", "import", str(file))
+    assert "3 rows of spend imported (cost 1,550.00)" in first.stdout
+    leadpulse(db_url, "spend", "import", str(file))  # the same days again replace them
+    rows = {r["key"]: r for r in table(client, "conversion", "by=source")}
+    assert rows["google_ads"]["cost"] == "1500.0"
+    assert rows["google_ads"]["cost_per_lead"] == "1500.0"
+    assert rows["google_ads"]["cost_per_sale"] == "1500.0"
+    assert float(rows["google_ads"]["return"]) == pytest.approx(1000 / 1500)
+    assert rows["newsletter"]["cost"] == "50.0"
+    assert rows["newsletter"]["cost_per_lead"] == "25.0"
+    assert rows["newsletter"]["cost_per_sale"] == ""
+    assert rows["organic"]["cost"] == ""
+    api = client.get("/v1/reports/conversion?by=source", headers=auth).json()["items"]
+    assert {r["key"]: r["cost"] for r in api}["google_ads"] == 1500.0
+    page = client.get("/app/reports?by=source").text
+    assert "Per sale" in page
+    assert "leadpulse spend import" not in page
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("date,cost\n2026-11-01,5\n", "needs a channel, source or campaign column"),
+        ("channel,cost\nx,5\n", "has no date column"),
+        ("date,channel,cost\n01.11.2026,x,5\n", "line 2: date '01.11.2026'"),
+        ("date,channel,cost\n2026-11-01,x,-5\n", "line 2: cost '-5' is not an amount"),
+        ("date,channel,cost,currency\n2026-11-01,x,5,euro\n", "not three letters"),
+    ],
+)
+def test_bad_spend_files_are_one_line(
+    db_url: str, engine: Engine, tmp_path: Path, text: str, message: str
+) -> None:
+    file = tmp_path / "spend.csv"
+    file.write_text(text)
+    bad = leadpulse(db_url, "spend", "import", str(file), ok=False)
+    assert bad.returncode == 1
+    assert message in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -47,8 +47,9 @@ def routes(pipeline: Pipeline, guard: Guard) -> list[Route]:
     def reports(ctx: Ctx) -> Response:
         model, by = _choice(ctx)
         data = {name: run(pipeline, name, model, by) for name in REPORTS}
+        spent = any(r["cost"] is not None for r in data["conversion"])
         return ctx.render("reports.html", data=data, charts=charts(data), model=model, by=by,
-                          models=pipeline.scoring.refresh().models, groups=GROUPS,
+                          spent=spent, models=pipeline.scoring.refresh().models, groups=GROUPS,
                           query=f"model={model.model.key}&by={by}")  # fmt: skip
 
     @guard.page(STAFF)
