@@ -205,3 +205,15 @@ def test_models_and_automations_pages(page: Page, app: Lp, artifacts: Path) -> N
     page.click("nav >> text=Automations")
     assert page.locator("h1").inner_text() == "Automations"
     page.screenshot(path=str(artifacts / "dashboard-automations.png"), full_page=True)
+
+
+def test_every_page_fits_a_phone(phone: BrowserContext, app: Lp, artifacts: Path) -> None:
+    page = phone.new_page()
+    sign_in(page, app)
+    for path in ("/app/leads", "/app/models", "/app/models/website", "/app/automations",
+                 "/app/deliveries", "/app/reports", "/app/users"):  # fmt: skip
+        page.goto(f"{app.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide"
+    page.goto(f"{app.url}/app/reports")
+    page.screenshot(path=str(artifacts / "dashboard-reports-phone.png"), full_page=True)
