@@ -39,7 +39,7 @@ from leadpulse.pipeline.accounts import Accounts
 from leadpulse.pipeline.automate import AutomateStep
 from leadpulse.pipeline.engage import EngageStep
 from leadpulse.pipeline.outbox import Dispatcher
-from leadpulse.pipeline.scoring import ScoringStep, replay_subject
+from leadpulse.pipeline.scoring import ScoringStep, replay_page
 from leadpulse.scoring import Score, Scorer
 from leadpulse.store import engage as engage_store
 from leadpulse.store import events as event_store
@@ -587,16 +587,10 @@ class Pipeline:
         page: list[int],
     ) -> rescore_store.Run:
         """Replay one page of subjects and record how far the run got, in one transaction."""
-        subjects = [(s, None) if phase == "lead" else (None, s) for s in page]
 
         def unit(conn: Connection) -> rescore_store.Run:
-            replayed = sum(
-                replay_subject(
-                    conn, self.scoring, scorer, lead_id=lead, visitor_id=visitor,
-                    site_keys=keys, now=now,
-                )
-                for lead, visitor in subjects
-            )  # fmt: skip
+            replayed = replay_page(conn, self.scoring, scorer, page, leads=phase == "lead",
+                                   site_keys=keys, now=now)  # fmt: skip
             done = replace(
                 run, phase=phase, after_id=page[-1], subjects=run.subjects + len(page),
                 events=run.events + replayed,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -256,41 +256,43 @@ def scoring_traits(state: State) -> dict[str, Any]:
     return {**state.get("enrichment", {}), **state.get("sent", {})}
 
 
-def replay_subject(
+def replay_page(
     conn: Connection,
     step: ScoringStep,
     scorer: Scorer,
+    subjects: Sequence[int],
     *,
-    lead_id: int | None,
-    visitor_id: int | None,
+    leads: bool,
     site_keys: dict[int, str],
     now: int,
 ) -> int:
-    """Score a subject again from its stored events (a rescore); returns how many events."""
-    visitor_ids = [visitor_id] if visitor_id is not None else []
-    before: State = score_store.load_state(conn, lead_id, visitor_id) or {}
-    score_store.clear_subject(conn, lead_id, visitor_ids)
-    rows = event_store.subject_events(conn, lead_id=lead_id, visitor_id=visitor_id)
-    state: State = empty_state() | {k: before[k] for k in HELD if k in before}
-    if lead_id is not None:
-        lead = lead_store.get_lead(conn, lead_id)
-        state["sent"] = dict(lead["traits"]) if lead else {}
-    entries: list[Entry] = []
-    traits = scoring_traits(state)
-    entries += scorer.apply_traits(state, traits, rows[0]["ts"] if rows else now)
-    for row in rows:
-        record, ctx = _stored(row)
-        _enrich(state, ctx, record.touch)
-        traits = scoring_traits(state)
-        event = happening(record, ctx, site_keys.get(row["site_id"], ""))
-        entries += scorer.apply_event(state, event, traits)
-    entries += scorer.apply_traits(state, scoring_traits(state), now)
-    subject_visitor = None if lead_id is not None else visitor_id
-    score_store.save_state(conn, lead_id, subject_visitor, state, now)
-    score_store.add_entries(conn, lead_id, subject_visitor, entries)
-    if lead_id is not None:
-        step.remember(conn, lead_id, scorer.score(state, now))
-    return len(rows)
+    """Score a page of leads (or of anonymous visitors) again from their stored events — a
+    rescore — reading and clearing the whole page in a few statements. What events do not make
+    (stages held by hand, scenario runs) is carried over. Returns how many events."""
+    before = score_store.load_states(conn, subjects, leads=leads)
+    score_store.clear_subjects(conn, subjects, leads=leads)
+    stored = event_store.events_by_subject(conn, subjects, leads=leads)
+    replayed = 0
+    for subject in subjects:
+        rows = stored[subject]
+        old: State = before.get(subject) or {}
+        state: State = empty_state() | {k: old[k] for k in HELD if k in old}
+        if leads:
+            state["sent"] = lead_store.traits_of(conn, subject)
+        entries = scorer.apply_traits(state, scoring_traits(state), rows[0]["ts"] if rows else now)
+        for row in rows:
+            record, ctx = _stored(row)
+            _enrich(state, ctx, record.touch)
+            event = happening(record, ctx, site_keys.get(row["site_id"], ""))
+            entries += scorer.apply_event(state, event, scoring_traits(state))
+        entries += scorer.apply_traits(state, scoring_traits(state), now)
+        lead_id, visitor_id = (subject, None) if leads else (None, subject)
+        score_store.save_state(conn, lead_id, visitor_id, state, now)
+        score_store.add_entries(conn, lead_id, visitor_id, entries)
+        if leads:
+            step.remember(conn, subject, scorer.score(state, now))
+        replayed += len(rows)
+    return replayed
 
 
 def _stored(row: dict[str, Any]) -> tuple[EventRecord, VisitContext]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -125,16 +126,33 @@ def delete_lead_events(conn: Connection, lead_id: int) -> int:
     return conn.execute(sa.delete(events).where(events.c.lead_id == lead_id)).rowcount
 
 
-def subject_events(
-    conn: Connection, *, lead_id: int | None, visitor_id: int | None
-) -> list[dict[str, Any]]:
-    """Every event of a lead (or of an anonymous visitor), oldest first, for a replay."""
-    q = sa.select(*_COLUMNS, events.c.is_bot)
-    if lead_id is not None:
-        q = q.where(events.c.lead_id == lead_id)
-    else:
-        q = q.where(events.c.visitor_id == visitor_id, events.c.lead_id.is_(None))
-    return [as_dict(r) for r in conn.execute(q.order_by(events.c.ts, events.c.id))]
+_REPLAY_COLUMNS = (
+    "id", "uid", "type", "ts", "session_id", "url", "referrer", "title", "properties", "channel",
+    "source", "medium", "campaign", "keyword", "country", "browser", "device", "visitor_id",
+    "site_id", "is_bot", "lead_id",
+)  # fmt: skip
+
+
+def events_by_subject(
+    conn: Connection, subjects: Sequence[int], *, leads: bool
+) -> dict[int, list[dict[str, Any]]]:
+    """Every event of these leads (or of these visitors, those not yet a lead's), oldest
+    first, by subject: a page of a rescore read in one statement."""
+    if not subjects:
+        return {}
+    owner = "lead_id" if leads else "visitor_id"
+    only = "" if leads else " AND lead_id IS NULL"
+    marks = ", ".join("?" * len(subjects))
+    sql = (f"SELECT {', '.join(_REPLAY_COLUMNS)} FROM events WHERE {owner} IN ({marks}){only} "
+           f"ORDER BY {owner}, ts, id")  # fmt: skip
+    found: dict[int, list[dict[str, Any]]] = {s: [] for s in subjects}
+    key = _REPLAY_COLUMNS.index(owner)
+    for values in execute(conn, sql, tuple(subjects)).fetchall():
+        row = dict(zip(_REPLAY_COLUMNS, values, strict=True))
+        props = row["properties"]
+        row["properties"] = orjson.loads(props) if isinstance(props, str | bytes) else props
+        found[values[key]].append(row)
+    return found
 
 
 def session_averages(conn: Connection, since: int) -> dict[int, dict[str, float]]:

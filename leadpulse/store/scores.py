@@ -93,6 +93,15 @@ def load_state(conn: Connection, lead_id: int | None, visitor_id: int | None) ->
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
+def load_states(conn: Connection, subjects: Sequence[int], *, leads: bool) -> dict[int, Any]:
+    """The scoring states of many leads (or visitors) at once, by subject."""
+    if not subjects:
+        return {}
+    owner = score_states.c.lead_id if leads else score_states.c.visitor_id
+    rows = conn.execute(sa.select(owner, score_states.c.state).where(owner.in_(subjects)))
+    return {r[0]: orjson.loads(r[1]) if isinstance(r[1], str | bytes) else r[1] for r in rows}
+
+
 def save_state(
     conn: Connection, lead_id: int | None, visitor_id: int | None, state: Any, at: int
 ) -> None:
@@ -156,11 +165,8 @@ def move_lead_ledger(conn: Connection, from_lead: int, into_lead: int) -> None:
     )
 
 
-def clear_subject(conn: Connection, lead_id: int | None, visitor_ids: Sequence[int]) -> None:
-    """Forget a subject's scoring (before a replay, or on erasure)."""
-    if lead_id is not None:
-        conn.execute(sa.delete(score_ledger).where(score_ledger.c.lead_id == lead_id))
-        conn.execute(sa.delete(score_states).where(score_states.c.lead_id == lead_id))
-    if visitor_ids:
-        conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(visitor_ids)))
-        conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
+def clear_subjects(conn: Connection, subjects: Sequence[int], *, leads: bool) -> None:
+    """Forget the scoring of these leads (or visitors) before a replay."""
+    for table in (score_ledger, score_states):
+        owner = table.c.lead_id if leads else table.c.visitor_id
+        conn.execute(sa.delete(table).where(owner.in_(subjects)))
