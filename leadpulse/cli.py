@@ -7,9 +7,12 @@ Errors are one readable line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import csv
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
@@ -32,6 +35,7 @@ from leadpulse.pipeline.offline import score_csv
 from leadpulse.pipeline.spend import read_spend, save_spend
 from leadpulse.scoring.parse import load_model_file, parse_model
 from leadpulse.store import engage as engage_store
+from leadpulse.store import history as history_store
 from leadpulse.store import migrate as migrations
 from leadpulse.store import segments as segment_store
 from leadpulse.store import sites as site_store
@@ -449,7 +453,17 @@ def score_file(
 
 @app.command("learn")
 def learn_command(
-    csv_file: Annotated[Path, typer.Argument(help="A CSV of past leads with their outcome.")],
+    ctx: typer.Context,
+    csv_file: Annotated[
+        Path | None, typer.Argument(help="A CSV of past leads with their outcome.")
+    ] = None,
+    from_db: Annotated[
+        bool,
+        typer.Option(
+            "--from-db",
+            help="Learn from the leads in the database that were won or lost, instead of a CSV.",
+        ),
+    ] = False,
     target: Annotated[
         str | None, typer.Option(help="The outcome column (default: Converted, Revenue, …).")
     ] = None,
@@ -498,12 +512,22 @@ def learn_command(
 
     if not 0 < test_size < 1:
         raise InvalidInput("--test-size must be between 0 and 1, e.g. 0.25", field="test_size")
+    if from_db:
+        if csv_file is not None:
+            raise InvalidInput("give a CSV file or --from-db, not both", field="file")
+        source = _history_csv(ctx)
+        target = target or history_store.OUTCOME
+        positive = positive or "won"
+    elif csv_file is None:
+        raise InvalidInput("give a CSV file to learn from, or --from-db", field="file")
+    else:
+        source = csv_file
     for path in report or []:
         if path.suffix.lower() not in {".html", ".htm", ".json"}:
             raise InvalidInput(f"--report {path}: name it .html or .json", field="report")
-    with err.status(f"reading {csv_file.name}…"):
+    with err.status(f"reading {source.name}…"):
         data = read_table(
-            csv_file,
+            source,
             target=target,
             positive=positive,
             delimiter=delimiter,
@@ -516,7 +540,7 @@ def learn_command(
     _learn_summary(run)
     if suggest is not None:
         current = load_model_file(suggest)
-        hits = rule_hits(current, csv_file, delimiter)
+        hits = rule_hits(current, source, delimiter)
         suggestion = suggest_points(current, hits, data, run.train, run.test)
         out.print(suggestion.diff(), markup=False, highlight=False, soft_wrap=True)
     if output is not None:
@@ -528,12 +552,38 @@ def learn_command(
         _write_file(output, text)
         err.print(f"wrote the scorecard model {key!r} to {output}")
     if lookalike is not None and run.lookalike is not None:
-        _write_file(lookalike, run.lookalike.to_json())
-        err.print(f"wrote the lookalike model to {lookalike}")
+        key = model_key(lookalike.stem)
+        bands = run.lookalike.bands(run.data.take(run.train).frame)
+        text = run.lookalike.to_json(key=key, name=f"Looks like the converters of {data.source}",
+                                     bands=bands)  # fmt: skip
+        parse_model(text, lookalike.name)
+        _write_file(lookalike, text)
+        err.print(f"wrote the lookalike model {key!r} to {lookalike} (publish it like a model)")
     for path in report or []:
         json_report = path.suffix.lower() == ".json"
         _write_file(path, report_json(run) if json_report else report_html(run))
         err.print(f"wrote the report to {path}")
+
+
+def _history_csv(ctx: typer.Context) -> Path:
+    """The database's won and lost leads as a CSV file in a temporary folder (so the rest of
+    `learn`, `--suggest` included, reads it like any file)."""
+    with _pipeline() as pipeline, pipeline.engine.connect() as conn:
+        headers, rows = history_store.outcome_rows(conn)
+    if not rows:
+        raise InvalidInput(
+            "the database has no leads with a recorded outcome yet: record them with "
+            "POST /v1/leads/{id}/outcome (won or lost), or learn from a CSV file",
+            field="from_db",
+        )
+    folder = tempfile.mkdtemp(prefix="leadpulse-learn-")
+    ctx.call_on_close(partial(shutil.rmtree, folder, ignore_errors=True))
+    path = Path(folder) / "database.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return path
 
 
 def _write_file(path: Path, text: str) -> None:

@@ -222,9 +222,24 @@ class Lookalike:
             found.append([(self.features_[j], float(row[j])) for j in best if row[j] > 0])
         return found
 
-    def to_json(self) -> str:
+    def bands(self, x: Frame) -> dict[str, float]:
+        """Bands on the 0–100 scale scoring shows it in: the top fifth of `x` (the training
+        leads) is `likely`, the next three tenths `possible`."""
+        p = np.round(self.predict_proba(x)[:, 1] * 100, 1)
+        possible, likely = float(np.percentile(p, 50)), float(np.percentile(p, 80))
+        bands = {"unlikely": 0.0}
+        if possible > 0:
+            bands["possible"] = possible
+        if likely > max(bands.values()):
+            bands["likely"] = likely
+        return bands
+
+    def to_json(self, **about: Any) -> str:
+        """The model as JSON; `about` adds what publishing it as a scoring model needs
+        (`key`, `name`, `bands`)."""
         return json.dumps(
             {
+                **about,
                 "format": FORMAT,
                 "version": 1,
                 "params": self.get_params(),

@@ -69,6 +69,24 @@ def test_the_reports(learned: tuple[Path, str]) -> None:
     assert "https://" not in page
     lookalike = json.loads((folder / "lookalike.json").read_text(encoding="utf-8"))
     assert lookalike["format"] == "leadpulse-lookalike"
+    assert lookalike["key"] == "lookalike" and list(lookalike["bands"]) == [
+        "unlikely", "possible", "likely",
+    ]  # fmt: skip
+
+
+def test_the_lookalike_file_is_published_and_scores_like_a_model(
+    learned: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, _ = learned
+    db = f"sqlite:///{tmp_path / 'lp.db'}"
+    applied = run(db, "model", "apply", str(folder / "lookalike.json"))
+    assert "lookalike" in applied.stdout + applied.stderr
+    scored = tmp_path / "scored.csv"
+    run(db, "score", str(folder / "lookalike.json"), str(LEADS), "-o", str(scored))
+    with scored.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["band"] for r in rows} == {"unlikely", "possible", "likely"}
+    assert all(0 <= float(r["score"]) <= 100 for r in rows)
 
 
 def test_the_dirty_file_reports_the_rows_it_could_not_use() -> None:
