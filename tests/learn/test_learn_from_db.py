@@ -41,8 +41,8 @@ def _history(pipeline: Pipeline, leads: int = 240) -> None:
         if not won:
             after = datetime.fromtimestamp((decided + 1000) / 1000, tz=UTC)
             late = [Event(id=uuid.uuid4().hex, type="pricing_view", session_id=f"t{i}", ts=after)]
-            asyncio.run(pipeline.collect(site, Batch(write_key=site.write_key,
-                                                     anonymous_id=anon, events=late), ctx))  # fmt: skip
+            batch = Batch(write_key=site.write_key, anonymous_id=anon, events=late)
+            asyncio.run(pipeline.collect(site, batch, ctx))
 
 
 def test_learn_from_the_database(pipeline: Pipeline, db_url: str, tmp_path: Path) -> None:
