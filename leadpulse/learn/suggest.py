@@ -4,9 +4,10 @@ against what happened, and new point values to review — with what they would c
 Only rules a file can answer count (trait and model rules, as in `leadpulse score`); event and
 metric rules are left as they are. A logistic regression (L2) of the outcome on the rules' hits
 gives each rule a weight; the weights are scaled so the suggested points sum, in absolute value,
-to what the current points sum to, so the model keeps its scale and its bands stay meaningful.
-The figures compare current and suggested points on the held-out leads: ROC AUC, and the
-conversion of a top band holding the same share of the training leads as the current top band.
+to what the current points sum to, so the model keeps its scale. New points move where leads
+land, so the bands' and stages' thresholds are suggested too: each keeps the share of the
+training leads it holds now. The figures compare current and suggested points on the held-out
+leads: ROC AUC, and the conversion of the top band (the same share of leads).
 """
 
 from __future__ import annotations
@@ -80,9 +81,20 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Threshold:
+    """A band's or a stage's lower bound, now and suggested."""
+
+    ladder: str
+    name: str
+    current: float
+    suggested: float
+
+
+@dataclass(frozen=True, slots=True)
 class Suggestion:
     model: str
     changes: tuple[Change, ...]
+    thresholds: tuple[Threshold, ...]
     auc_current: float
     auc_suggested: float
     top_band: str | None
@@ -109,6 +121,12 @@ class Suggestion:
             else:
                 lines.append(f"- {c.rule}: {c.current:+g}")
                 lines.append(f"+ {c.rule}: {c.suggested:+d}  ({seen})")
+        for ladder in ("bands", "stages"):
+            steps = [t for t in self.thresholds if t.ladder == ladder]
+            if any(t.suggested != t.current for t in steps):
+                lines.append(f"- {ladder}: {_ladder(steps, 'current')}")
+                lines.append(f"+ {ladder}: {_ladder(steps, 'suggested')}  "
+                             "(each holds the share of leads it holds now)")  # fmt: skip
         if self.top_band is not None:
             lines.append(
                 f"# the top {self.top_share:.1%} of leads (band {self.top_band!r}) convert at "
@@ -147,9 +165,16 @@ def suggest_points(model: Model, hits: Hits, data: Dataset, train: Ints, test: I
                 else float("nan"),
             )
         )
+    now_train, new_train = matrix[train] @ current, matrix[train] @ suggested.astype(np.float64)
+    thresholds = [
+        Threshold(ladder, name, lower, _same_share(lower, now_train, new_train, w_train))
+        for ladder, steps in (("bands", model.bands), ("stages", model.stages))
+        for name, lower in steps
+    ]
     return Suggestion(
         model=model.key,
         changes=tuple(changes),
+        thresholds=tuple(_ascending(thresholds)),
         auc_current=_auc(test_y, now_test),
         auc_suggested=_auc(test_y, new_test),
         top_band=band,
@@ -157,6 +182,33 @@ def suggest_points(model: Model, hits: Hits, data: Dataset, train: Ints, test: I
         top_current=_top_rate(test_y, now_test, share),
         top_suggested=_top_rate(test_y, new_test, share),
     )
+
+
+def _same_share(lower: float, now: Floats, new: Floats, weight: Floats) -> float:
+    """The bound under the new points that holds the share of leads `lower` holds now."""
+    share = weight[now >= lower].sum() / weight.sum()
+    if share <= 0 or share >= 1:
+        return lower  # nobody there, or everybody: nothing to keep
+    candidates = np.unique(new)
+    # many leads share a total: take the bound whose share comes closest, not the first past it
+    shares = np.array([weight[new >= v].sum() for v in candidates]) / weight.sum()
+    return float(candidates[int(np.argmin(np.abs(shares - share)))])
+
+
+def _ascending(thresholds: list[Threshold]) -> list[Threshold]:
+    """Suggested bounds of one ladder strictly ascending, as a model file needs them."""
+    out: list[Threshold] = []
+    for t in thresholds:
+        previous = out[-1] if out and out[-1].ladder == t.ladder else None
+        if previous is not None and t.suggested <= previous.suggested:
+            out.append(Threshold(t.ladder, t.name, t.current, previous.suggested + 1))
+        else:
+            out.append(t)
+    return out
+
+
+def _ladder(steps: list[Threshold], which: str) -> str:
+    return "{" + ", ".join(f"{t.name}: {getattr(t, which):g}" for t in steps) + "}"
 
 
 def _auc(y: Ints, score: Floats) -> float:

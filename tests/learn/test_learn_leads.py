@@ -180,3 +180,15 @@ def test_suggested_points_for_a_hand_written_model_rank_held_out_leads_better(
     assert diff.startswith("# hand: suggested points (held-out ROC AUC 0.")
     assert "- lead_add_form: +10\n+ lead_add_form: +" in diff
     assert "band 'hot'" in diff
+    # the bands move with the points, each keeping the share of leads it holds now
+    bands = [t for t in suggestion.thresholds if t.ladder == "bands"]
+    assert [t.name for t in bands] == ["cold", "warm", "hot"]
+    assert [t.current for t in bands] == [0, 10, 20]
+    train = hits[leads.data.rows][leads.train_rows]
+    now = train @ np.array([c.current for c in suggestion.changes])
+    new = train @ np.array([c.suggested for c in suggestion.changes], dtype=np.float64)
+    for band in bands[1:]:
+        assert (new >= band.suggested).mean() == pytest.approx(
+            (now >= band.current).mean(), abs=0.05
+        )
+    assert "\n+ bands: {cold: " in diff
