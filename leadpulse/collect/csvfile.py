@@ -95,6 +95,18 @@ def cell_value(cell: str, target: str) -> Any:
     return int(text)
 
 
+def row_traits(headers: list[str], keys: list[str], cells: list[str]) -> dict[str, Any]:
+    """A row as the traits a model reads: each filled cell by its header as written and by its
+    snake_case name (`keys`, from `trait_key`), so `Lead Source` and `lead_source` both work."""
+    traits: dict[str, Any] = {}
+    for header, key, cell in zip(headers, keys, cells, strict=False):
+        value = cell_value(cell, key)
+        if value is not None:
+            traits[header] = value
+            traits.setdefault(key, value)
+    return traits
+
+
 def open_csv(path: Path) -> TextIO:
     try:
         return path.open(newline="", encoding="utf-8-sig")

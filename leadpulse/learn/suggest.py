@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from leadpulse.collect.csvfile import cell_value, dialect_for, open_csv
+from leadpulse.collect.csvfile import dialect_for, open_csv, row_traits
 from leadpulse.core.errors import InvalidInput
 from leadpulse.core.naming import trait_key
 from leadpulse.learn.table import Dataset, Floats, Ints
@@ -55,12 +54,7 @@ def rule_hits(model: Model, path: Path, delimiter: str | None = None) -> Hits:
         headers = [h.strip() for h in next(reader)]
         names = [trait_key(h) for h in headers]
         for cells in reader:
-            traits: dict[str, Any] = {}
-            for header, name, cell in zip(headers, names, cells, strict=False):
-                value = cell_value(cell, name)
-                if value is not None:
-                    traits[header] = value
-                    traits.setdefault(name, value)
+            traits = row_traits(headers, names, cells)
             hit = [0.0] * len(keys)
             for entry in scorer.apply_traits(empty_state(), traits, 0):
                 if entry.rule in column:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
-from leadpulse.collect.csvfile import cell_value, dialect_for
+from leadpulse.collect.csvfile import dialect_for, row_traits
 from leadpulse.core.errors import InvalidInput
 from leadpulse.core.naming import trait_key
 from leadpulse.scoring import Published, Scorer, empty_state
@@ -48,12 +48,7 @@ def score_csv(
     scorer = Scorer([Published(model, 0)])
     rows = 0
     for cells in reader:
-        traits: dict[str, Any] = {}
-        for header, key, cell in zip(headers, keys, cells, strict=False):
-            value = cell_value(cell, key)
-            if value is not None:
-                traits[header] = value
-                traits.setdefault(key, value)
+        traits = row_traits(headers, keys, cells)
         state = empty_state()
         entries = scorer.apply_traits(state, traits, now)
         score = scorer.score(state, now)[model.key]
