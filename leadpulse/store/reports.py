@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from leadpulse.store import spend as spend_store
 from leadpulse.store.dialect import is_postgres
-from leadpulse.store.schema import leads, managers, outcomes, tasks, visitors
+from leadpulse.store.schema import events, leads, managers, outcomes, tasks, visitors
 
 GROUPS = ("channel", "source", "campaign")
 NONE = "(none)"
@@ -141,6 +141,39 @@ def response_times(conn: Connection) -> list[dict[str, Any]]:
          "hours": None if r.ms is None else round(float(r.ms) / 3_600_000, 2)}
         for r in rows
     ]  # fmt: skip
+
+
+def key_actions(conn: Connection) -> list[dict[str, Any]]:
+    """Per event type: the leads who did it, how many of them were won, and the lift — their
+    win rate over every lead's (S0.2: which actions mark a buyer)."""
+    won = _won()
+    everyone = conn.execute(
+        sa.select(sa.func.count(), sa.func.count(won.c.lead_id))
+        .select_from(leads)
+        .outerjoin(won, won.c.lead_id == leads.c.id)
+        .where(leads.c.merged_into.is_(None))
+    ).one()
+    base = everyone[1] / everyone[0] if everyone[0] else None
+    did = (
+        sa.select(events.c.type, events.c.lead_id)
+        .where(events.c.lead_id.is_not(None), events.c.is_bot.is_(False))
+        .group_by(events.c.type, events.c.lead_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(did.c.type, sa.func.count().label("leads"),
+                  sa.func.count(won.c.lead_id).label("won"))
+        .outerjoin(won, won.c.lead_id == did.c.lead_id)
+        .group_by(did.c.type)
+        .order_by(sa.func.count(won.c.lead_id).desc(), sa.func.count().desc(), did.c.type)
+    )  # fmt: skip
+    out = []
+    for r in rows:
+        rate = r.won / r.leads if r.leads else None
+        lift = rate / base if rate is not None and base else None
+        out.append({"action": r.type, "leads": int(r.leads), "won": int(r.won),
+                    "conversion": rate, "lift": lift})  # fmt: skip
+    return out
 
 
 def _month(conn: Connection) -> Any:

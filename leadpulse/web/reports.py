@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from leadpulse.core.errors import InvalidInput, NotFound
+from leadpulse.engage import KINDS
 from leadpulse.pipeline import Pipeline
 from leadpulse.scoring.engine import Published
+from leadpulse.store import engage as definition_store
 from leadpulse.store import reports as report_store
 
 Report = Callable[[Any, str, list[str], list[str], str], list[dict[str, Any]]]
@@ -23,10 +25,34 @@ REPORTS: dict[str, tuple[tuple[str, ...], Report]] = {
                  lambda conn, model, _mql, _sql, _by: report_store.managers_by_band(conn, model)),
     "response": (("manager", "tasks", "done", "hours"),
                  lambda conn, _model, _mql, _sql, _by: report_store.response_times(conn)),
+    "actions": (("action", "leads", "won", "conversion", "lift"),
+                lambda conn, _model, _mql, _sql, _by: report_store.key_actions(conn)),
+    "uplift": (("kind", "key", "treatment_visitors", "treatment_leads", "holdout_visitors",
+                "holdout_leads", "uplift"),
+               lambda conn, _model, _mql, _sql, _by: uplift_rows(conn)),
     "bands": (("month", "band", "leads", "won", "conversion", "value"),
               lambda conn, model, _mql, _sql, _by: report_store.bands_by_month(conn, model)),
 }  # fmt: skip
 GROUPS = report_store.GROUPS
+
+
+def uplift_rows(conn: Any) -> list[dict[str, Any]]:
+    """Every saved offer and personalisation: visitors shown it (treatment) or held out, how
+    many of each became leads, and the difference of the two lead rates."""
+    out = []
+    for kind in KINDS:
+        for key, _, _ in definition_store.active(conn, kind):
+            groups = definition_store.uplift(conn, kind, key)
+            treated, held = groups["treatment"], groups["holdout"]
+            shown, kept = (g["leads"] / g["visitors"] if g["visitors"] else None
+                           for g in (treated, held))  # fmt: skip
+            out.append({
+                "kind": kind, "key": key,
+                "treatment_visitors": treated["visitors"], "treatment_leads": treated["leads"],
+                "holdout_visitors": held["visitors"], "holdout_leads": held["leads"],
+                "uplift": None if shown is None or kept is None else shown - kept,
+            })  # fmt: skip
+    return out
 
 
 def ladder(model: Published) -> tuple[list[str], list[str]]:

@@ -182,7 +182,7 @@ def test_a_win_shows_in_the_reports(page: Page, app: Lp, artifacts: Path) -> Non
         "cells => cells.map(c => [c.dataset.step, Number(c.textContent.replace(/,/g, ''))])"
     )
     assert shown == [[r["step"], r["count"]] for r in api["items"]]
-    assert page.locator("svg.chart").count() == 5
+    assert page.locator("svg.chart").count() == 7
     page.screenshot(path=str(artifacts / "dashboard-reports.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#funnel a[download]")

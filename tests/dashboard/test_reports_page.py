@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
+from leadpulse import demo
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import owners as owner_store
@@ -74,7 +75,7 @@ def test_managers_per_band_and_bands_by_month(client: TestClient, csrf: str) -> 
     assert bands["hot"]["month"] == month[:7]
     assert (bands["hot"]["leads"], bands["hot"]["won"]) == ("1", "1")
     page = client.get("/app/reports").text
-    assert page.count('<svg class="chart"') == 5
+    assert page.count('<svg class="chart"') == 7
     assert "olga · hot" in page
 
 
@@ -113,7 +114,9 @@ def test_sales_users_do_not_see_reports(client: TestClient, ids: dict[str, int])
     assert client.get("/app/reports").status_code == 403
 
 
-@pytest.mark.parametrize("name", ["funnel", "conversion", "managers", "response", "bands"])
+@pytest.mark.parametrize(
+    "name", ["funnel", "conversion", "managers", "response", "actions", "uplift", "bands"]
+)
 def test_the_api_gives_the_numbers_of_the_csv(
     client: TestClient, csrf: str, auth: dict[str, str], name: str
 ) -> None:
@@ -187,3 +190,45 @@ def test_bad_spend_files_are_one_line(
     assert bad.returncode == 1
     assert message in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 "
+    "Safari/537.36"
+)
+
+
+def visit(client: TestClient, write_key: str, email: str, types: list[str]) -> None:
+    """A person's visit: identified by email, then the events of `types`."""
+    anon = f"v-{email}"
+    headers = {"user-agent": UA}
+    answer = client.post("/v1/identify", headers=headers, json={
+        "write_key": write_key, "anonymous_id": anon, "traits": {"email": email}})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    events = [{"id": f"{email}-{n}", "type": t, "url": "https://shop.example/"}
+              for n, t in enumerate(types)]  # fmt: skip
+    body = {"write_key": write_key, "anonymous_id": anon, "events": events}
+    answer = client.post("/v1/collect", headers=headers, json=body)
+    assert answer.status_code == 200, answer.text
+
+
+def test_key_actions_and_offer_uplift(
+    client: TestClient, csrf: str, site: dict[str, str], pipeline: Pipeline
+) -> None:
+    visit(client, site["write_key"], "hot@acme.example", ["page_view", "added_to_cart"])
+    visit(client, site["write_key"], "warm@beta.example", ["page_view"])
+    visit(client, site["write_key"], "cold@gamma.example", ["page_view"])
+    actions = {r["action"]: r for r in table(client, "actions")}
+    assert actions["added_to_cart"]["leads"] == "1"
+    assert actions["added_to_cart"]["won"] == "1"
+    assert float(actions["added_to_cart"]["lift"]) == pytest.approx(5.0)  # 1/1 over 1 of 5
+    assert actions["page_view"]["leads"] == "3"
+    assert float(actions["page_view"]["lift"]) == pytest.approx((1 / 3) / (1 / 5))
+    pipeline.save_definition("offer", "callback", demo.example("offers/callback.yaml"))
+    [row] = table(client, "uplift")
+    assert row["kind"] == "offer"
+    assert row["key"] == "callback"
+    assert row["treatment_visitors"] == "0"
+    page = client.get("/app/reports").text
+    assert "Key actions: what buyers did" in page
+    assert page.count('<svg class="chart"') == 7

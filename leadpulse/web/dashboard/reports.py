@@ -34,6 +34,11 @@ def charts(data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                            "Won of leads", percent),
         "managers": bars([(f"{r['manager']} · {r['band']}", r["conversion"])
                           for r in data["managers"]], "Win rate per manager and band", percent),
+        "actions": bars([(r["action"], r["lift"]) for r in data["actions"]],
+                        "Lift: win rate of those who did it over all leads",
+                        lambda v: f"{v:,.2f}×"),
+        "uplift": bars([(f"{r['kind']} {r['key']}", r["uplift"]) for r in data["uplift"]],
+                       "Lead rate shown minus held out", lambda v: f"{v * 100:+.1f} pp"),
         "response": bars([(r["manager"], r["hours"]) for r in data["response"]],
                          "Average hours to a done call-back", lambda v: f"{v:,.1f} h"),
         "bands": bars([(band, won / leads if leads else None)
