@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,7 @@ def _conditions(f: LeadFilter) -> list[Any]:
                 sa.func.lower(leads.c.name).like(like),
                 sa.func.lower(leads.c.company).like(like),
                 leads.c.phone.like(f"%{f.q}%"),
+                *_phone_digits(f.q),
             )
         )
     if f.email:
@@ -102,6 +104,14 @@ def _conditions(f: LeadFilter) -> list[Any]:
             leads.c.owner_id.in_(sa.select(managers.c.id).where(managers.c.key == f.owner))
         )
     return conds
+
+
+def _phone_digits(q: str) -> list[Any]:
+    """A number typed as people write it (`+48 601-234 567`) finds the stored E.164 form."""
+    digits = re.sub(r"\D", "", q)
+    if len(digits) < 3 or re.search(r"[^\d\s+()./-]", q):
+        return []
+    return [leads.c.phone.like(f"%{digits}%")]
 
 
 def encode_cursor(value: Any, lead_id: int) -> str:

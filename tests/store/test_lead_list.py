@@ -58,3 +58,17 @@ def test_a_model_key_that_cannot_exist_matches_nothing(
 ) -> None:
     seed(pipeline)
     assert emails(engine, LeadFilter(model=model, band="hot")) == []
+
+
+@pytest.mark.parametrize("typed", ["+48 601 234 567", "601-234-567", "(601) 234 567", "601234"])
+def test_a_phone_number_is_found_as_people_type_it(
+    pipeline: Pipeline, engine: Engine, typed: str
+) -> None:
+    seed(pipeline)
+    assert emails(engine, LeadFilter(q=typed)) == ["cold@gamma.example"]
+
+
+def test_text_with_digits_is_not_taken_for_a_phone(pipeline: Pipeline, engine: Engine) -> None:
+    seed(pipeline)
+    pipeline.upsert_lead({"email": "a@x.example", "company": "Room 601"}, None)
+    assert emails(engine, LeadFilter(q="Room 601")) == ["a@x.example"]
