@@ -52,7 +52,7 @@ def test_the_page_lists_what_is_switched_on(client: TestClient, world: dict[str,
     assert "webhook: url https://crm.example/hooks/leadpulse" in text
     assert "whsec_" not in text
     assert '<a href="/app/leads?segment=meetup-fans">3</a>' in text
-    assert "callback" in text
+    assert "offer · callback · holdout 10 %" in text
 
 
 def test_switch_off_and_on_again(
