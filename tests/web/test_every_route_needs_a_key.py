@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from leadpulse.pipeline import Pipeline
 from leadpulse.web.app import build_api
 
+
 def _admin_routes(pipeline: Pipeline) -> list[tuple[str, str]]:
     routes = []
     for template, operations in build_api(pipeline).openapi()["paths"].items():
