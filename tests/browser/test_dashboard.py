@@ -183,7 +183,8 @@ def test_a_win_shows_in_the_reports(page: Page, app: Lp, artifacts: Path) -> Non
     )
     assert shown == [[r["step"], r["count"]] for r in api["items"]]
     assert page.locator("svg.chart").count() == 7
-    page.screenshot(path=str(artifacts / "dashboard-reports.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "dashboard-reports.png"))
+    page.screenshot(path=str(artifacts / "dashboard-reports-full.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#funnel a[download]")
     rows = download.value.path().read_text().splitlines()

@@ -22,8 +22,8 @@ def _choice(ctx: Ctx) -> tuple[Published, str]:
     return choose(ctx.pipeline, ctx.query("model") or None, ctx.query("by") or None)
 
 
-def charts(data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    by_band: dict[str, list[int]] = {}
+def charts(data: dict[str, list[dict[str, Any]]], model: Published) -> dict[str, Any]:
+    by_band: dict[str, list[int]] = {name: [0, 0] for name, _ in model.model.bands}
     for row in data["bands"]:
         counts = by_band.setdefault(row["band"], [0, 0])
         counts[0] += row["leads"]
@@ -53,7 +53,7 @@ def routes(pipeline: Pipeline, guard: Guard) -> list[Route]:
         model, by = _choice(ctx)
         data = {name: run(pipeline, name, model, by) for name in REPORTS}
         spent = any(r["cost"] is not None for r in data["conversion"])
-        return ctx.render("reports.html", data=data, charts=charts(data), model=model, by=by,
+        return ctx.render("reports.html", data=data, charts=charts(data, model), model=model, by=by,
                           spent=spent, models=pipeline.scoring.refresh().models, groups=GROUPS,
                           query=f"model={model.model.key}&by={by}")  # fmt: skip
 
