@@ -264,3 +264,14 @@ def test_the_timeline_shows_what_automations_did(
                                         "direction up", "from 10.0", "to 17.0"}  # fmt: skip
     assert kinds["webhook"][0].startswith("fit-hot: ")
     assert ("score", "fit: +7", "has_budget") in items
+
+
+def test_data_quality_problems_are_shown(
+    client: TestClient, ids: dict[str, int], csrf: str, pipeline: Pipeline
+) -> None:
+    lead = pipeline.upsert_lead({"email": "info@mailinator.com", "name": "Role"}, None).lead
+    card = client.get(f"/app/leads/{lead}").text
+    assert 'id="quality">Data quality: email is disposable' in card
+    listed = client.get("/app/leads?q=mailinator").text
+    assert "⚠ email is disposable" in listed
+    assert 'id="quality"' not in client.get(f"/app/leads/{ids['hot@acme.example']}").text
