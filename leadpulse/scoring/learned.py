@@ -56,7 +56,10 @@ class Learned:
         a missing or unknown value takes the trees' missing-value branch."""
         row = [self._value(name, traits) for name in self.features]
         raw = self.baseline + sum(tree.walk(row) for tree in self.trees)
-        return 1.0 / (1.0 + math.exp(-raw))
+        if raw >= 0:  # written so that exp never overflows, whatever the file says
+            return 1.0 / (1.0 + math.exp(-raw))
+        odds = math.exp(raw)
+        return odds / (1.0 + odds)
 
     def _value(self, name: str, traits: Mapping[str, Any]) -> float:
         value = lookup(traits, name)

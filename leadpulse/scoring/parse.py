@@ -258,22 +258,41 @@ def _tree(raw: Any, path: str, n_features: int) -> Tree:
     size = len(arrays["leaf"])
     if size == 0 or any(len(v) != size for v in arrays.values()):
         raise _Invalid(path, "every array of a tree must have one entry per node")
-    left, right = tuple(int(v) for v in arrays["left"]), tuple(int(v) for v in arrays["right"])
-    leaf = tuple(bool(v) for v in arrays["leaf"])
-    feature = tuple(int(v) for v in arrays["feature"])
+
+    def each(name: str, read: Callable[[Any, str], _T]) -> tuple[_T, ...]:
+        return tuple(read(v, _item(_at(path, name), i)) for i, v in enumerate(arrays[name]))
+
+    left, right, feature = each("left", _index), each("right", _index), each("feature", _index)
+    leaf = each("leaf", _bit)
     for node in range(size):
-        inside = all(0 < child < size for child in (left[node], right[node]))
-        if not leaf[node] and (not inside or not 0 <= feature[node] < n_features):
-            raise _Invalid(_at(path, str(node)), "a split must name a feature and two nodes")
+        # children after their parent: a tree can be walked, never looped
+        ahead = all(node < child < size for child in (left[node], right[node]))
+        if not leaf[node] and (not ahead or not 0 <= feature[node] < n_features):
+            raise _Invalid(_at(path, str(node)), "a split must name a feature and two later nodes")
     return Tree(
         feature=feature,
-        threshold=tuple(float(v) for v in arrays["threshold"]),
-        missing_left=tuple(bool(v) for v in arrays["missing_left"]),
+        threshold=each("threshold", _number),
+        missing_left=each("missing_left", _bit),
         left=left,
         right=right,
         leaf=leaf,
-        value=tuple(float(v) for v in arrays["value"]),
+        value=each("value", _number),
     )
+
+
+def _index(value: Any, path: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _Invalid(path, f"must be a whole number, got {_describe(value)}")
+
+
+def _bit(value: Any, path: str) -> bool:
+    """true/false, or 1/0 as the learner writes them."""
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and isinstance(value, int):
+        return bool(value)
+    raise _Invalid(path, f"must be true or false (or 1 or 0), got {_describe(value)}")
 
 
 def _scope(raw: Any, path: str) -> Scope:

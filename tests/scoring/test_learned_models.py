@@ -110,52 +110,43 @@ rules:
     assert sum(e["points"] for e in ledger) == pytest.approx(p[unlikely], abs=0.005)
 
 
+def _tree(**arrays: list[Any]) -> dict[str, Any]:
+    """Node 0 splits on feature 0 at 0.5 into leaves 1 (-1) and 2 (+1); `arrays` override."""
+    tree: dict[str, list[Any]] = {
+        "feature": [0, 0, 0], "threshold": [0.5, 0, 0], "missing_left": [1, 0, 0],
+        "left": [1, 0, 0], "right": [2, 0, 0], "leaf": [0, 1, 1], "value": [0, -1.0, 1.0],
+    }  # fmt: skip
+    return tree | arrays
+
+
+def _lookalike(**change: Any) -> str:
+    document = {"format": "leadpulse-lookalike", "key": "l", "features": ["a"], "codes": {},
+                "baseline": 0.0, "trees": [_tree()]} | change  # fmt: skip
+    return json.dumps({k: v for k, v in document.items() if v is not None})
+
+
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
         ({"key": None}, "key", 'add `"key": "lookalike"`'),
-        (
-            {
-                "trees": [
-                    {
-                        "feature": [5],
-                        "threshold": [0],
-                        "missing_left": [0],
-                        "left": [1],
-                        "right": [2],
-                        "leaf": [0],
-                        "value": [0],
-                    }
-                ]
-            },
-            "trees[0].0",
-            "two nodes",
-        ),
-        (
-            {
-                "trees": [
-                    {
-                        "feature": [0, 0],
-                        "threshold": [0],
-                        "missing_left": [0, 0],
-                        "left": [0, 0],
-                        "right": [0, 0],
-                        "leaf": [1, 1],
-                        "value": [0, 0],
-                    }
-                ]
-            },
-            "trees[0]",
-            "one entry per node",
-        ),
+        ({"trees": [_tree(feature=[5, 0, 0])]}, "trees[0].0", "two later nodes"),
+        ({"trees": [_tree(left=[1, 1, 0], leaf=[0, 0, 1], right=[2, 2, 0])]}, "trees[0].1",
+         "two later nodes"),  # node 1 points back to itself: a loop
+        ({"trees": [_tree(leaf=[1, 1])]}, "trees[0]", "one entry per node"),
+        ({"trees": [_tree(left=["x", 0, 0])]}, "trees[0].left[0]", "whole number"),
+        ({"trees": [_tree(value=[0, "inf", 1])]}, "trees[0].value[1]", "must be a number"),
+        ({"trees": [_tree(leaf=[0, "false", 1])]}, "trees[0].leaf[1]", "true or false"),
     ],
-)
+)  # fmt: skip
 def test_a_broken_lookalike_file_is_named(change: dict[str, Any], field: str, words: str) -> None:
-    document = {"format": "leadpulse-lookalike", "key": "l", "features": ["a"], "codes": {},
-                "baseline": 0.0, "trees": []}  # fmt: skip
-    document.update(change)
-    if change.get("key", "") is None:
-        del document["key"]
     with pytest.raises(ModelError) as err:
-        parse_model(json.dumps(document), "l.json")
+        parse_model(_lookalike(**change), "l.json")
     assert err.value.field == field and words in err.value.message
+
+
+@pytest.mark.parametrize("baseline", [-1000.0, 1000.0])
+def test_extreme_log_odds_give_a_probability_not_an_error(baseline: float) -> None:
+    model = parse_model(_lookalike(baseline=baseline), "l.json")
+    assert model.learned is not None
+    assert model.learned.probability({"a": 1}) == (0.0 if baseline < 0 else 1.0)
+    assert model.learned.probability({"a": 0}) == pytest.approx(0.0 if baseline < 0 else 1.0)
