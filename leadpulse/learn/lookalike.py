@@ -25,6 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from leadpulse.learn.table import Floats, Frame, Ints
 
 FORMAT = "leadpulse-lookalike"
+_LARGEST = float(np.finfo(np.float64).max)
 SMOOTHING = 20.0
 """Leads of prior added to each category's conversion rate before ordering the categories."""
 
@@ -46,7 +47,9 @@ class Tree:
     def to_dict(self) -> dict[str, list[Any]]:
         return {
             "feature": self.feature.tolist(),
-            "threshold": self.threshold.tolist(),
+            # a split of everything known from the missing ones has threshold inf, which JSON
+            # cannot write: the largest float splits the same way
+            "threshold": np.clip(self.threshold, -_LARGEST, _LARGEST).tolist(),
             "missing_left": self.missing_left.astype(int).tolist(),
             "left": self.left.tolist(),
             "right": self.right.tolist(),
@@ -247,7 +250,8 @@ class Lookalike:
                 "codes": self.codes_,
                 "baseline": self.baseline_,
                 "trees": [t.to_dict() for t in self.trees_],
-            }
+            },
+            allow_nan=False,  # standard JSON only: any reader (and scoring) takes it
         )
 
     @classmethod

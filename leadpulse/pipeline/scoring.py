@@ -151,9 +151,14 @@ class ScoringStep:
     def pin_stage(
         self, conn: Connection, lead_id: int, model: str, stage: str | None, now: int
     ) -> dict[str, Score]:
-        """Hold the lead at a stage of a model (or let go with `None`)."""
+        """Hold the lead at a stage of a model (or let go with `None`). A stage the model does
+        not have (a typo in an automation) is logged and left alone."""
+        stages = next((p.model.stages for p in self.scorer.models if p.model.key == model), ())
         state: State = score_store.load_state(conn, lead_id, None) or empty_state()
-        Scorer.pin_stage(state, model, stage)
+        if stage is None or any(name == stage for name, _ in stages):
+            Scorer.pin_stage(state, model, stage)
+        else:
+            log.warning("no stage %r in model %r: the lead's stage is left as it is", stage, model)
         return self._keep(conn, lead_id, state, [], now)
 
     def on_scenario(
@@ -167,8 +172,9 @@ class ScoringStep:
         entries: list[Entry] = []
         if entered:
             entries = scorer.enter_scenario(state, scenario, now)
+            entries += scorer.apply_traits(state, scoring_traits(state), now)
         else:
-            scorer.leave_scenario(state, scenario)
+            scorer.leave_scenario(state, scenario, now)
         self._keep(conn, lead_id, state, entries, now)
 
     def _keep(
@@ -280,11 +286,17 @@ def replay_page(
         if leads:
             state["sent"] = lead_store.traits_of(conn, subject)
         entries = scorer.apply_traits(state, scoring_traits(state), rows[0]["ts"] if rows else now)
+        # where a scenario run started, its local models' trait rules were looked at (live)
+        starts = sorted(window[0] for window in state.get("scenarios", {}).values())
         for row in rows:
+            while starts and row["ts"] > starts[0]:
+                entries += scorer.apply_traits(state, scoring_traits(state), starts.pop(0))
             record, ctx = _stored(row)
             _enrich(state, ctx, record.touch)
             event = happening(record, ctx, site_keys.get(row["site_id"], ""))
             entries += scorer.apply_event(state, event, scoring_traits(state))
+        for start in starts:
+            entries += scorer.apply_traits(state, scoring_traits(state), start)
         entries += scorer.apply_traits(state, scoring_traits(state), now)
         lead_id, visitor_id = (subject, None) if leads else (None, subject)
         score_store.save_state(conn, lead_id, visitor_id, state, now)

@@ -120,6 +120,13 @@ def dependencies(model: Model) -> set[str]:
     return {n.model for r in model.rules for n in _walk(r.when) if isinstance(n, ModelCond)}
 
 
+def held_stage(model: Model, state: State) -> str | None:
+    """The stage the lead is held at by hand in `model`, if it is still one of its stages (a
+    new version of the model may have dropped it)."""
+    pinned = state.get("pins", {}).get(model.key)
+    return pinned if pinned is not None and any(n == pinned for n, _ in model.stages) else None
+
+
 def band_of(bounds: tuple[tuple[str, float], ...], total: float) -> str | None:
     found = None
     for name, lower in bounds:
@@ -167,7 +174,7 @@ class Scorer:
             published.version,
             round(total, 2),
             band_of(model.bands, total),
-            state.get("pins", {}).get(model.key) or band_of(model.stages, total),
+            held_stage(model, state) or band_of(model.stages, total),
         )
 
     # -- held by hand or by automations ----------------------------------------------------
@@ -186,7 +193,7 @@ class Scorer:
         """A lead starts a scenario run: its local models (`scope: {scenario: KEY}`) start
         again from zero — entries take back what an earlier run left, so the ledger still
         adds up — and count the lead's events from `now` until it leaves."""
-        state.setdefault("scenarios", {})[scenario] = now
+        state.setdefault("scenarios", {})[scenario] = [now, None]
         entries: list[Entry] = []
         for published in self.models:
             model = published.model
@@ -206,9 +213,12 @@ class Scorer:
         return entries
 
     @staticmethod
-    def leave_scenario(state: State, scenario: str) -> None:
-        """The run ended: local models keep their score but count nothing more."""
-        state.get("scenarios", {}).pop(scenario, None)
+    def leave_scenario(state: State, scenario: str, now: int) -> None:
+        """The run ended: local models keep their score but count nothing more. The run's
+        window stays, so a rescore counts the same events again."""
+        window = state.get("scenarios", {}).get(scenario)
+        if window and window[1] is None:
+            window[1] = now
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -292,15 +302,15 @@ class Scorer:
                 ms = models[model.key] = {"version": published.version}
             if ms.get("half_life", 0) != half_life:  # merges read it (a new version may change it)
                 ms["half_life"] = half_life
-            traits_changed = ms.get("traits") != signature
-            ms["traits"] = signature
-            in_scope = not plan.scoped or _in_scope(model, event, traits)
             local = model.scope.scenario
             if local is not None and not _in_scenario(state, local, event, now):
                 if self._reads_totals:
                     totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
                                               model.cap_max)  # fmt: skip
-                continue
+                continue  # its trait rules are looked at when a run starts
+            traits_changed = ms.get("traits") != signature
+            ms["traits"] = signature
+            in_scope = not plan.scoped or _in_scope(model, event, traits)
             if plan.learned is not None:
                 if traits_changed:
                     new = _learned_entries(published, plan.learned, ms, traits, now)
@@ -599,10 +609,16 @@ def _in_scope(model: Model, event: Happening | None, traits: Mapping[str, Any]) 
 
 
 def _in_scenario(state: State, scenario: str, event: Happening | None, now: int) -> bool:
-    """Whether a local model counts now: the lead is in a run of its scenario, and the event
-    (or the trait change) came after the run started."""
-    started = state.get("scenarios", {}).get(scenario)
-    return started is not None and (event.ts if event else now) >= started
+    """Whether a local model counts now: within the window of the lead's latest run of its
+    scenario. An event counts after the run's start (the one that started it was scored
+    before) and up to its end; a trait change from the start on."""
+    window = state.get("scenarios", {}).get(scenario)
+    if not window:
+        return False
+    start, end = window
+    if event is None:
+        return bool(start <= now and (end is None or now <= end))
+    return bool(start < event.ts and (end is None or event.ts <= end))
 
 
 def _half_life_ms(model: Model) -> float | None:

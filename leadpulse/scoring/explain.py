@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from leadpulse.scoring.engine import DAY_MS, Published, band_of, clamp
-from leadpulse.scoring.state import decayed
+from leadpulse.scoring.engine import DAY_MS, Published, band_of, clamp, held_stage
+from leadpulse.scoring.state import State, decayed
 
 
 def explain(
-    published: Published, rows: Iterable[Mapping[str, Any]], now: int, pinned: str | None = None
+    published: Published, rows: Iterable[Mapping[str, Any]], now: int, state: State | None = None
 ) -> dict[str, Any]:
-    """One model's total, band, stage and contributions at `now`; `pinned` is a stage the
-    lead is held at by hand (`held: true` then says so).
+    """One model's total, band, stage and contributions at `now`; a stage the lead is held at
+    by hand (in its scoring `state`) wins over the points, and `held: true` says so.
 
     `rows` are ledger rows (rule_key, points, decays, at, event_uid). Each contribution's
     `points_now` is its points after decay; they sum to `total`. When the model's cap clips
@@ -39,6 +39,7 @@ def explain(
             }
         )
     total = clamp(raw, model.cap_min, model.cap_max)
+    pinned = held_stage(model, state or {})
     if total != raw:
         contributions.append(
             {

@@ -98,6 +98,7 @@ def merge_lead(
     conn.execute(sa.update(visitors).where(visitors.c.lead_id == from_id).values(lead_id=into_id))
     conn.execute(sa.update(events).where(events.c.lead_id == from_id).values(lead_id=into_id))
     conn.execute(sa.update(outcomes).where(outcomes.c.lead_id == from_id).values(lead_id=into_id))
+    _move_runs(conn, from_id, into_id, at)
     conn.execute(sa.update(leads).where(leads.c.merged_into == from_id).values(merged_into=into_id))
     conn.execute(
         sa.update(leads).where(leads.c.id == from_id).values(merged_into=into_id, updated_at=at)
@@ -108,6 +109,24 @@ def merge_lead(
         )
     )
     return snapshot
+
+
+def _move_runs(conn: Connection, from_id: int, into_id: int, at: int) -> None:
+    """Scenario runs follow the lead; where both were in the same scenario, the survivor's run
+    goes on and the other ends as exited (a lead goes through a scenario once at a time)."""
+    running = scenario_runs.c.status == "running"
+    theirs = sa.select(scenario_runs.c.automation).where(
+        scenario_runs.c.lead_id == into_id, running
+    )
+    conn.execute(
+        sa.update(scenario_runs)
+        .where(scenario_runs.c.lead_id == from_id, running,
+               scenario_runs.c.automation.in_(theirs))
+        .values(status="exited", ended_at=at)
+    )  # fmt: skip
+    conn.execute(
+        sa.update(scenario_runs).where(scenario_runs.c.lead_id == from_id).values(lead_id=into_id)
+    )
 
 
 def merges_into(conn: Connection, lead_id: int) -> list[dict[str, Any]]:

@@ -111,6 +111,11 @@ actions:
     visits.send("ben", "demo_request")
     assert _stage(pipeline, ben) == "sql"
 
+    typo = demo_request.replace("demo-is-sql", "typo").replace("set: sql", "set: sqll")
+    pipeline.save_definition("automation", "typo", typo.replace("demo_request", "pricing"))
+    visits.send("ben", "pricing")  # a stage the model does not have is not pinned
+    assert _stage(pipeline, ben) == "sql"
+
 
 NURTURE_POINTS = """key: nurture-points
 name: Nurture (local to the nurture scenario)
@@ -164,23 +169,90 @@ def test_a_scenario_local_model_counts_only_inside_its_run(pipeline: Pipeline) -
         clock.set_clock(lambda: start + 1000)
         visits.send("cleo", "subscribed")
         assert _runs(pipeline, cleo) == ["running"]
+        clock.set_clock(lambda: start + 1500)  # events count after the run's start
         visits.send("cleo", "page_view", "page_view")
         assert _local(pipeline, cleo) == (20, 20)
         assert _tags(pipeline, cleo) == []
         visits.send("cleo", "page_view", "page_view")  # 40: above 30, the run exits
         assert _runs(pipeline, cleo) == ["exited"]
         assert _tags(pipeline, cleo) == ["ready-for-sales"]
+        clock.set_clock(lambda: start + 1800)
         visits.send("cleo", "page_view")  # the run is over: the local score stays
         assert _local(pipeline, cleo) == (40, 40)
         with pipeline.engine.connect() as conn:
             assert lead_store.scores_of(conn, cleo)["website"]["total"] == 90  # global: all
+        pipeline.rescore()  # the finished run's window is kept: the same events count again
+        assert _local(pipeline, cleo) == (40, 40)
 
         clock.set_clock(lambda: start + 2000)
         visits.send("cleo", "subscribed")  # a second run starts from zero
         assert _runs(pipeline, cleo) == ["running", "exited"]
         assert _local(pipeline, cleo) == (0, 0)  # the ledger still adds up
+        clock.set_clock(lambda: start + 2500)
         visits.send("cleo", "page_view")
         pipeline.rescore()  # a replay counts only what came after the run started
         assert _local(pipeline, cleo) == (10, 10)
+    finally:
+        clock.set_clock(None)
+
+
+LOCAL_FIT = """key: nurture-points
+scope: {scenario: nurture}
+rules:
+  - {key: ceo, when: {trait: title, eq: CEO}, points: 25}
+  - {key: subscribed, when: {event: subscribed}, points: 7}
+  - {key: page, when: {event: page_view}, points: 10}
+"""
+
+
+def test_local_trait_rules_count_from_the_start_and_a_rescore_agrees(pipeline: Pipeline) -> None:
+    start = clock.now_ms()
+    clock.set_clock(lambda: start)
+    try:
+        pipeline.publish_model("nurture-points", LOCAL_FIT)
+        pipeline.save_definition("automation", "nurture", NURTURE)
+        visits = Visits(pipeline)
+        dora = visits.lead("dora")
+        pipeline.upsert_lead({"email": "dora@example.com", "title": "CEO"}, "crm")
+        assert _local(pipeline, dora) == (0, 0)  # not in the scenario yet
+        clock.set_clock(lambda: start + 1000)
+        visits.send("dora", "subscribed")  # starts the run; it was scored before the run began
+        assert _local(pipeline, dora) == (25, 25)  # the trait rule, at the start
+        pipeline.rescore()
+        assert _local(pipeline, dora) == (25, 25)
+        clock.set_clock(lambda: start + 1500)
+        visits.send("dora", "page_view")
+        pipeline.rescore()
+        assert _local(pipeline, dora) == (35, 35)
+    finally:
+        clock.set_clock(None)
+
+
+def test_scenario_runs_follow_a_merged_lead(pipeline: Pipeline) -> None:
+    start = clock.now_ms()
+    clock.set_clock(lambda: start)
+    try:
+        pipeline.publish_model("nurture-points", NURTURE_POINTS)
+        pipeline.save_definition("automation", "nurture", NURTURE)
+        visits = Visits(pipeline)
+        eve = visits.lead("eve")
+        clock.set_clock(lambda: start + 1000)
+        visits.send("eve", "subscribed")
+        clock.set_clock(lambda: start + 1500)
+        visits.send("eve", "page_view")
+        other = pipeline.upsert_lead({"phone": "+48 600 100 200"}, "crm").lead
+        merged = pipeline.upsert_lead({"email": "eve@example.com", "phone": "+48 600 100 200"},
+                                      "crm")  # fmt: skip
+        survivor = merged.lead
+        gone = other if survivor == eve else eve
+        assert _runs(pipeline, survivor) == ["running"] and _runs(pipeline, gone) == []
+        visits.send("eve", "page_view", "page_view", "page_view")  # 40: the run exits
+        assert _runs(pipeline, survivor) == ["exited"]
+        clock.set_clock(lambda: start + 1800)
+        visits.send("eve", "page_view")  # over: the survivor's local score stays
+        total, explained = _local(pipeline, survivor)
+        assert total == explained and total >= 30
+        visits.send("eve", "page_view")
+        assert _local(pipeline, survivor) == (total, explained)
     finally:
         clock.set_clock(None)

@@ -20,10 +20,8 @@ def explanations(pipeline: Pipeline, conn: Connection, lead_id: int, now: int) -
     models = pipeline.scoring.refresh().models
     rows = score_store.ledger(conn, lead_id)
     state = score_store.load_state(conn, lead_id, None) or {}
-    pins = state.get("pins", {})
     return [
-        explain(p, [e for e in rows if e["model_key"] == p.model.key], now, pins.get(p.model.key))
-        for p in models
+        explain(p, [e for e in rows if e["model_key"] == p.model.key], now, state) for p in models
     ]
 
 
