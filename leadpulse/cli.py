@@ -515,7 +515,7 @@ def learn_command(
     if from_db:
         if csv_file is not None:
             raise InvalidInput("give a CSV file or --from-db, not both", field="file")
-        source = _history_csv(ctx)
+        source = _history_csv(ctx, with_created=time == history_store.CREATED)
         target = target or history_store.OUTCOME
         positive = positive or "won"
     elif csv_file is None:
@@ -565,11 +565,12 @@ def learn_command(
         err.print(f"wrote the report to {path}")
 
 
-def _history_csv(ctx: typer.Context) -> Path:
+def _history_csv(ctx: typer.Context, *, with_created: bool) -> Path:
     """The database's won and lost leads as a CSV file in a temporary folder (so the rest of
     `learn`, `--suggest` included, reads it like any file)."""
     with _pipeline() as pipeline, pipeline.engine.connect() as conn:
-        headers, rows = history_store.outcome_rows(conn)
+        history = history_store.outcome_rows(conn, with_created=with_created)
+    headers, rows = history.headers, history.rows
     if not rows:
         raise InvalidInput(
             "the database has no leads with a recorded outcome yet: record them with "
@@ -583,6 +584,11 @@ def _history_csv(ctx: typer.Context) -> Path:
         writer = csv.writer(handle)
         writer.writerow(headers)
         writer.writerows(["" if v is None else v for v in row] for row in rows)
+    if history.changed_after:
+        err.print(f"warning: {history.changed_after} of {len(rows)} leads were edited after "
+                  "their outcome; traits set because of the outcome (a plan bought, a "
+                  "customer flag) would give it away — leave such traits out with --exclude",
+                  highlight=False, markup=False, soft_wrap=True)  # fmt: skip
     return path
 
 

@@ -48,8 +48,12 @@ def _history(pipeline: Pipeline, leads: int = 240) -> None:
 def test_learn_from_the_database(pipeline: Pipeline, db_url: str, tmp_path: Path) -> None:
     _history(pipeline)
     with pipeline.engine.connect() as conn:
-        headers, rows = history.outcome_rows(conn)
+        found = history.outcome_rows(conn)
+        timed = history.outcome_rows(conn, with_created=True)
+    headers, rows = found.headers, found.rows
     assert headers[-1] == "outcome" and "plan" in headers and "events.pricing_view" in headers
+    assert "email" not in headers and "created_at" not in headers  # no identities, no ids
+    assert timed.headers[0] == "created_at" and timed.rows[0][0].endswith("Z")
     at = headers.index("events.pricing_view")
     lost = [r for r in rows if r[-1] == "lost"]
     assert len(rows) == 240 and all(r[at] <= 1 for r in rows)  # later views are not counted
@@ -61,6 +65,12 @@ def test_learn_from_the_database(pipeline: Pipeline, db_url: str, tmp_path: Path
     assert "scorecard ROC AUC 0." in output
     assert "plan: pro" in output or "events.pricing_view" in output  # a key action
     assert "is valid" in run(db_url, "model", "validate", str(model)).stdout
+    assert "edited after their outcome" not in output
+    pipeline.upsert_lead({"email": "l1@example.com", "plan": "enterprise"}, "crm")  # after
+    look = tmp_path / "look.json"
+    timed_run = run(db_url, "learn", "--from-db", "--time", "created_at", "--lookalike", str(look))
+    assert "warning: 1 of 240 leads were edited after their outcome" in timed_run.stderr
+    assert "@example.com" not in look.read_text(encoding="utf-8")
 
 
 def test_learn_from_an_empty_database_or_both_sources_is_one_line(
