@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -62,8 +63,15 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return json_response(error_body(code, str(exc.detail)), exc.status_code)
 
 
+async def _out_of_range(_request: Request, _exc: Exception) -> Response:
+    """An id or number beyond what the database stores (`/v1/leads/99999999999999999999`)."""
+    return json_response(error_body("invalid", "a number in the request is out of range"), 400)
+
+
 _HANDLERS: dict[Any, Any] = {
     LeadpulseError: handle_leadpulse_error,
+    OverflowError: _out_of_range,
+    DataError: _out_of_range,
     RequestValidationError: _validation_error,
     HTTPException: _http_error,
     Exception: handle_unexpected,

@@ -56,3 +56,12 @@ def test_every_admin_route_refuses_missing_wrong_revoked_and_write_keys(
 @pytest.mark.parametrize("path", ["/v1/leads", "/v1/models"])
 def test_a_valid_key_passes(path: str, client: TestClient, auth: dict[str, str]) -> None:
     assert client.get(path, headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/leads/1180591620717411303424", "/v1/runs?lead=1180591620717411303424",
+             "/v1/deliveries?lead=1180591620717411303424", "/v1/leads/1180591620717411303424/score"],
+)  # fmt: skip
+def test_ids_beyond_64_bits_are_a_400(path: str, client: TestClient, auth: dict[str, str]) -> None:
+    got = client.get(path, headers=auth)
+    assert got.status_code == 400 and "out of range" in got.text, got.text
