@@ -21,19 +21,7 @@ def _where(table: sa.Table, scope: dict[str, Any]) -> list[Any]:
 
 def active(conn: Connection, table: sa.Table, scope: dict[str, Any]) -> list[tuple[str, int, str]]:
     """(key, version, source) of the newest version of every document not deleted."""
-    latest = (
-        sa.select(table.c.key, sa.func.max(table.c.version).label("version"))
-        .where(*_where(table, scope))
-        .group_by(table.c.key)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(table.c.key, table.c.version, table.c.source)
-        .join(latest, sa.and_(table.c.key == latest.c.key, table.c.version == latest.c.version))
-        .where(table.c.deleted_at.is_(None), *_where(table, scope))
-        .order_by(table.c.id)
-    )
-    return [(r.key, r.version, r.source) for r in rows]
+    return _newest(conn, table, scope, deleted=False)
 
 
 def disabled(
@@ -41,17 +29,24 @@ def disabled(
 ) -> list[tuple[str, int, str]]:
     """(key, version, source) of the newest version of every deleted document: what saving it
     again would bring back."""
+    return _newest(conn, table, scope, deleted=True)
+
+
+def _newest(
+    conn: Connection, table: sa.Table, scope: dict[str, Any], *, deleted: bool
+) -> list[tuple[str, int, str]]:
     latest = (
         sa.select(table.c.key, sa.func.max(table.c.version).label("version"))
         .where(*_where(table, scope))
         .group_by(table.c.key)
         .subquery()
     )
+    gone = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
     rows = conn.execute(
         sa.select(table.c.key, table.c.version, table.c.source)
         .join(latest, sa.and_(table.c.key == latest.c.key, table.c.version == latest.c.version))
-        .where(table.c.deleted_at.is_not(None), *_where(table, scope))
-        .order_by(table.c.key)
+        .where(gone, *_where(table, scope))
+        .order_by(table.c.key if deleted else table.c.id)
     )
     return [(r.key, r.version, r.source) for r in rows]
 

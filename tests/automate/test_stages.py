@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 
+import pytest
 from starlette.testclient import TestClient
 
 from leadpulse.collect.schema import Batch, Event
@@ -25,6 +27,15 @@ when: {stage: {model: website, becomes: sql}}
 actions:
   - tag: sales-qualified
 """
+
+
+@pytest.fixture
+def start() -> Iterator[int]:
+    """The clock stopped at the wall clock's now (tests move it on); the wall clock after."""
+    now = clock.now_ms()
+    clock.set_clock(lambda: now)
+    yield now
+    clock.set_clock(None)
 
 
 class Visits:
@@ -154,46 +165,41 @@ def _local(p: Pipeline, lead: int) -> tuple[float, float]:
     return local["total"], round(sum(c["points_now"] for c in local["contributions"]), 6)
 
 
-def test_a_scenario_local_model_counts_only_inside_its_run(pipeline: Pipeline) -> None:
-    start = clock.now_ms()
-    clock.set_clock(lambda: start)
-    try:
-        pipeline.publish_model("website", LIFECYCLE)
-        pipeline.publish_model("nurture-points", NURTURE_POINTS)
-        pipeline.save_definition("automation", "nurture", NURTURE)
-        pipeline.save_definition("automation", "graduates", GRADUATES)
-        visits = Visits(pipeline)
-        cleo = visits.lead("cleo")
-        visits.send("cleo", "page_view", "page_view", "page_view", "page_view")
-        assert _local(pipeline, cleo) == (0, 0)  # not in the scenario: nothing counts
-        clock.set_clock(lambda: start + 1000)
-        visits.send("cleo", "subscribed")
-        assert _runs(pipeline, cleo) == ["running"]
-        clock.set_clock(lambda: start + 1500)  # events count after the run's start
-        visits.send("cleo", "page_view", "page_view")
-        assert _local(pipeline, cleo) == (20, 20)
-        assert _tags(pipeline, cleo) == []
-        visits.send("cleo", "page_view", "page_view")  # 40: above 30, the run exits
-        assert _runs(pipeline, cleo) == ["exited"]
-        assert _tags(pipeline, cleo) == ["ready-for-sales"]
-        clock.set_clock(lambda: start + 1800)
-        visits.send("cleo", "page_view")  # the run is over: the local score stays
-        assert _local(pipeline, cleo) == (40, 40)
-        with pipeline.engine.connect() as conn:
-            assert lead_store.scores_of(conn, cleo)["website"]["total"] == 90  # global: all
-        pipeline.rescore()  # the finished run's window is kept: the same events count again
-        assert _local(pipeline, cleo) == (40, 40)
+def test_a_scenario_local_model_counts_only_inside_its_run(pipeline: Pipeline, start: int) -> None:
+    pipeline.publish_model("website", LIFECYCLE)
+    pipeline.publish_model("nurture-points", NURTURE_POINTS)
+    pipeline.save_definition("automation", "nurture", NURTURE)
+    pipeline.save_definition("automation", "graduates", GRADUATES)
+    visits = Visits(pipeline)
+    cleo = visits.lead("cleo")
+    visits.send("cleo", "page_view", "page_view", "page_view", "page_view")
+    assert _local(pipeline, cleo) == (0, 0)  # not in the scenario: nothing counts
+    clock.set_clock(lambda: start + 1000)
+    visits.send("cleo", "subscribed")
+    assert _runs(pipeline, cleo) == ["running"]
+    clock.set_clock(lambda: start + 1500)  # events count after the run's start
+    visits.send("cleo", "page_view", "page_view")
+    assert _local(pipeline, cleo) == (20, 20)
+    assert _tags(pipeline, cleo) == []
+    visits.send("cleo", "page_view", "page_view")  # 40: above 30, the run exits
+    assert _runs(pipeline, cleo) == ["exited"]
+    assert _tags(pipeline, cleo) == ["ready-for-sales"]
+    clock.set_clock(lambda: start + 1800)
+    visits.send("cleo", "page_view")  # the run is over: the local score stays
+    assert _local(pipeline, cleo) == (40, 40)
+    with pipeline.engine.connect() as conn:
+        assert lead_store.scores_of(conn, cleo)["website"]["total"] == 90  # global: all
+    pipeline.rescore()  # the finished run's window is kept: the same events count again
+    assert _local(pipeline, cleo) == (40, 40)
 
-        clock.set_clock(lambda: start + 2000)
-        visits.send("cleo", "subscribed")  # a second run starts from zero
-        assert _runs(pipeline, cleo) == ["running", "exited"]
-        assert _local(pipeline, cleo) == (0, 0)  # the ledger still adds up
-        clock.set_clock(lambda: start + 2500)
-        visits.send("cleo", "page_view")
-        pipeline.rescore()  # a replay counts only what came after the run started
-        assert _local(pipeline, cleo) == (10, 10)
-    finally:
-        clock.set_clock(None)
+    clock.set_clock(lambda: start + 2000)
+    visits.send("cleo", "subscribed")  # a second run starts from zero
+    assert _runs(pipeline, cleo) == ["running", "exited"]
+    assert _local(pipeline, cleo) == (0, 0)  # the ledger still adds up
+    clock.set_clock(lambda: start + 2500)
+    visits.send("cleo", "page_view")
+    pipeline.rescore()  # a replay counts only what came after the run started
+    assert _local(pipeline, cleo) == (10, 10)
 
 
 LOCAL_FIT = """key: nurture-points
@@ -205,54 +211,46 @@ rules:
 """
 
 
-def test_local_trait_rules_count_from_the_start_and_a_rescore_agrees(pipeline: Pipeline) -> None:
-    start = clock.now_ms()
-    clock.set_clock(lambda: start)
-    try:
-        pipeline.publish_model("nurture-points", LOCAL_FIT)
-        pipeline.save_definition("automation", "nurture", NURTURE)
-        visits = Visits(pipeline)
-        dora = visits.lead("dora")
-        pipeline.upsert_lead({"email": "dora@example.com", "title": "CEO"}, "crm")
-        assert _local(pipeline, dora) == (0, 0)  # not in the scenario yet
-        clock.set_clock(lambda: start + 1000)
-        visits.send("dora", "subscribed")  # starts the run; it was scored before the run began
-        assert _local(pipeline, dora) == (25, 25)  # the trait rule, at the start
-        pipeline.rescore()
-        assert _local(pipeline, dora) == (25, 25)
-        clock.set_clock(lambda: start + 1500)
-        visits.send("dora", "page_view")
-        pipeline.rescore()
-        assert _local(pipeline, dora) == (35, 35)
-    finally:
-        clock.set_clock(None)
+def test_local_trait_rules_count_from_the_start_and_a_rescore_agrees(
+    pipeline: Pipeline, start: int
+) -> None:
+    pipeline.publish_model("nurture-points", LOCAL_FIT)
+    pipeline.save_definition("automation", "nurture", NURTURE)
+    visits = Visits(pipeline)
+    dora = visits.lead("dora")
+    pipeline.upsert_lead({"email": "dora@example.com", "title": "CEO"}, "crm")
+    assert _local(pipeline, dora) == (0, 0)  # not in the scenario yet
+    clock.set_clock(lambda: start + 1000)
+    visits.send("dora", "subscribed")  # starts the run; it was scored before the run began
+    assert _local(pipeline, dora) == (25, 25)  # the trait rule, at the start
+    pipeline.rescore()
+    assert _local(pipeline, dora) == (25, 25)
+    clock.set_clock(lambda: start + 1500)
+    visits.send("dora", "page_view")
+    pipeline.rescore()
+    assert _local(pipeline, dora) == (35, 35)
 
 
-def test_scenario_runs_follow_a_merged_lead(pipeline: Pipeline) -> None:
-    start = clock.now_ms()
-    clock.set_clock(lambda: start)
-    try:
-        pipeline.publish_model("nurture-points", NURTURE_POINTS)
-        pipeline.save_definition("automation", "nurture", NURTURE)
-        visits = Visits(pipeline)
-        eve = visits.lead("eve")
-        clock.set_clock(lambda: start + 1000)
-        visits.send("eve", "subscribed")
-        clock.set_clock(lambda: start + 1500)
-        visits.send("eve", "page_view")
-        other = pipeline.upsert_lead({"phone": "+48 600 100 200"}, "crm").lead
-        merged = pipeline.upsert_lead({"email": "eve@example.com", "phone": "+48 600 100 200"},
-                                      "crm")  # fmt: skip
-        survivor = merged.lead
-        gone = other if survivor == eve else eve
-        assert _runs(pipeline, survivor) == ["running"] and _runs(pipeline, gone) == []
-        visits.send("eve", "page_view", "page_view", "page_view")  # 40: the run exits
-        assert _runs(pipeline, survivor) == ["exited"]
-        clock.set_clock(lambda: start + 1800)
-        visits.send("eve", "page_view")  # over: the survivor's local score stays
-        total, explained = _local(pipeline, survivor)
-        assert total == explained and total >= 30
-        visits.send("eve", "page_view")
-        assert _local(pipeline, survivor) == (total, explained)
-    finally:
-        clock.set_clock(None)
+def test_scenario_runs_follow_a_merged_lead(pipeline: Pipeline, start: int) -> None:
+    pipeline.publish_model("nurture-points", NURTURE_POINTS)
+    pipeline.save_definition("automation", "nurture", NURTURE)
+    visits = Visits(pipeline)
+    eve = visits.lead("eve")
+    clock.set_clock(lambda: start + 1000)
+    visits.send("eve", "subscribed")
+    clock.set_clock(lambda: start + 1500)
+    visits.send("eve", "page_view")
+    other = pipeline.upsert_lead({"phone": "+48 600 100 200"}, "crm").lead
+    merged = pipeline.upsert_lead({"email": "eve@example.com", "phone": "+48 600 100 200"},
+                                  "crm")  # fmt: skip
+    survivor = merged.lead
+    gone = other if survivor == eve else eve
+    assert _runs(pipeline, survivor) == ["running"] and _runs(pipeline, gone) == []
+    visits.send("eve", "page_view", "page_view", "page_view")  # 40: the run exits
+    assert _runs(pipeline, survivor) == ["exited"]
+    clock.set_clock(lambda: start + 1800)
+    visits.send("eve", "page_view")  # over: the survivor's local score stays
+    total, explained = _local(pipeline, survivor)
+    assert total == explained and total >= 30
+    visits.send("eve", "page_view")
+    assert _local(pipeline, survivor) == (total, explained)
