@@ -36,6 +36,7 @@ from leadpulse.pipeline.spend import read_spend, save_spend
 from leadpulse.scoring.parse import load_model_file, parse_model
 from leadpulse.store import engage as engage_store
 from leadpulse.store import history as history_store
+from leadpulse.store import learning as learning_store
 from leadpulse.store import migrate as migrations
 from leadpulse.store import segments as segment_store
 from leadpulse.store import sites as site_store
@@ -497,6 +498,13 @@ def learn_command(
         Path | None,
         typer.Option(help="A hand-written model file: suggest new points for its rules."),
     ] = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save",
+            help="Keep the report in the database for the dashboard (always with --from-db).",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
     test_size: Annotated[
         float, typer.Option(help="Share of the rows held out for evaluation.")
@@ -505,7 +513,7 @@ def learn_command(
     """Learn from outcomes: baseline and key actions, a points scorecard (a model file), a
     lookalike model, and how well they rank leads they never saw."""
     from leadpulse.learn.modelfile import model_key, model_yaml
-    from leadpulse.learn.report import report_html, report_json
+    from leadpulse.learn.report import report_dict, report_html, report_json
     from leadpulse.learn.run import learn
     from leadpulse.learn.suggest import rule_hits, suggest_points
     from leadpulse.learn.table import read_table
@@ -563,6 +571,14 @@ def learn_command(
         json_report = path.suffix.lower() == ".json"
         _write_file(path, report_json(run) if json_report else report_html(run))
         err.print(f"wrote the report to {path}")
+    if save or from_db:
+        with _pipeline() as pipeline:
+            pipeline.writer.run_sync(
+                lambda conn: learning_store.save_report(
+                    conn, data.source, report_dict(run), clock.now_ms()
+                )
+            )
+        err.print("kept the report in the database (the dashboard's Models page shows it)")
 
 
 def _history_csv(ctx: typer.Context, *, with_created: bool) -> Path:

@@ -370,3 +370,13 @@ ad_spend = sa.Table(
     sa.UniqueConstraint("day", "channel", "source", "campaign"),
 )
 """What advertising cost, per day and channel/source/campaign (empty: not split by it)."""
+
+learning_reports = sa.Table(
+    "learning_reports",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("source", sa.String(300), nullable=False),
+    sa.Column("report", JSON, nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+)
+"""What `leadpulse learn --save` (or `--from-db`) found: the dashboard shows the latest."""

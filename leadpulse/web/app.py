@@ -28,6 +28,7 @@ from leadpulse.web import assets, demo_site
 from leadpulse.web.api import automations as automations_api
 from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
+from leadpulse.web.api import learning as learning_api
 from leadpulse.web.api import models as models_api
 from leadpulse.web.api import owners as owners_api
 from leadpulse.web.api import reports as reports_api
@@ -95,6 +96,7 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     api.include_router(owners_api.router(pipeline), dependencies=auth)
     api.include_router(segments_api.router(pipeline), dependencies=auth)
     api.include_router(reports_api.router(pipeline), dependencies=auth)
+    api.include_router(learning_api.router(pipeline), dependencies=auth)
     for automation_router in automations_api.routers(pipeline):
         api.include_router(automation_router, dependencies=auth)
     return api

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import random
 import re
 import time
 
 import pytest
 from starlette.testclient import TestClient
 
+from leadpulse.core import clock
+from leadpulse.learn.report import report_dict
+from leadpulse.learn.run import learn
+from leadpulse.learn.table import parse_rows
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import leads as lead_store
+from leadpulse.store import learning as learning_store
 from tests.dashboard.support import FIT_MODEL, sign_in
 
 
@@ -102,3 +108,37 @@ def test_sales_users_do_not_edit_models(client: TestClient, ids: dict[str, int])
         sales.post("/app/models/fit", data={"csrf": csrf, "action": "rescore"}).status_code == 403
     )
     assert "/app/models" not in sales.get("/app/leads").text
+
+
+def _report() -> dict[str, object]:
+    """A real report, learned from 400 made-up leads (a plan column that matters)."""
+    rng = random.Random(3)
+    records = []
+    for line in range(2, 402):
+        plan = rng.choice(["pro", "free"])
+        won = rng.random() < (0.6 if plan == "pro" else 0.15)
+        records.append((line, [plan, str(rng.randint(1, 9)), "1" if won else "0"]))
+    data = parse_rows(
+        ["plan", "visits", "Converted"], records, source="crm.csv",
+        target="Converted", positive=None, weight=None, exclude=(), time=None,
+    )  # fmt: skip
+    return report_dict(learn(data, lookalike=False))
+
+
+def test_the_last_learning_report_is_shown(
+    client: TestClient, csrf: str, pipeline: Pipeline, auth: dict[str, str]
+) -> None:
+    assert "No learning report yet" in client.get("/app/models").text
+    assert client.get("/v1/learning/latest", headers=auth).status_code == 404
+    report = _report()
+    pipeline.writer.run_sync(
+        lambda conn: learning_store.save_report(conn, "crm.csv", report, clock.now_ms())
+    )
+    page = client.get("/app/models").text
+    assert "Learned from <strong>crm.csv</strong>" in page
+    assert "Points scorecard" in page and "Lookalike" not in page
+    assert "plan: pro" in page  # the key action
+    latest = client.get("/v1/learning/latest", headers=auth).json()
+    assert latest["source"] == "crm.csv" and latest["report"]["rows"]["used"] == 400
+    auc = latest["report"]["scorecard"]["held_out"]["roc_auc"]
+    assert f"{auc:.3f}" in page

@@ -12,7 +12,7 @@ from pathlib import Path
 from leadpulse.collect.schema import Batch, Event
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
-from leadpulse.store import history
+from leadpulse.store import history, learning
 from tests.cli_runner import leadpulse as run
 
 
@@ -65,6 +65,11 @@ def test_learn_from_the_database(pipeline: Pipeline, db_url: str, tmp_path: Path
     assert "scorecard ROC AUC 0." in output
     assert "plan: pro" in output or "events.pricing_view" in output  # a key action
     assert "is valid" in run(db_url, "model", "validate", str(model)).stdout
+    assert "kept the report in the database" in output
+    with pipeline.engine.connect() as conn:
+        kept = learning.latest_report(conn)
+    assert kept is not None and kept["source"] == "database.csv"
+    assert kept["report"]["rows"]["used"] == 240
     assert "edited after their outcome" not in output
     pipeline.upsert_lead({"email": "l1@example.com", "plan": "enterprise"}, "crm")  # after
     look = tmp_path / "look.json"

@@ -58,9 +58,13 @@ def test_a_valid_key_passes(path: str, client: TestClient, auth: dict[str, str])
     assert client.get(path, headers=auth).status_code == 200
 
 
+HUGE = 2**70
+
+
 @pytest.mark.parametrize(
-    "path", ["/v1/leads/1180591620717411303424", "/v1/runs?lead=1180591620717411303424",
-             "/v1/deliveries?lead=1180591620717411303424", "/v1/leads/1180591620717411303424/score"],
+    "path",
+    [f"/v1/leads/{HUGE}", f"/v1/runs?lead={HUGE}", f"/v1/deliveries?lead={HUGE}",
+     f"/v1/leads/{HUGE}/score"],
 )  # fmt: skip
 def test_ids_beyond_64_bits_are_a_400(path: str, client: TestClient, auth: dict[str, str]) -> None:
     got = client.get(path, headers=auth)

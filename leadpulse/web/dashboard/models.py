@@ -14,6 +14,7 @@ from starlette.routing import Route
 from leadpulse.core.errors import Conflict, InvalidInput, LeadpulseError, NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.scoring.parse import parse_model
+from leadpulse.store import learning as learning_store
 from leadpulse.store import rescores as rescore_store
 from leadpulse.store import scores as score_store
 from leadpulse.store.subjects import count_subjects
@@ -85,8 +86,10 @@ def routes(pipeline: Pipeline, guard: Guard) -> list[Route]:
 
     def list_page(ctx: Ctx, status: int = 200, **extra: Any) -> Response:
         context = {"source": EXAMPLE, "error": None, **extra}
+        with pipeline.engine.connect() as conn:
+            learned = learning_store.latest_report(conn)
         return ctx.render("models.html", status, models=list(published().values()),
-                          progress=rescores.progress(), **context)  # fmt: skip
+                          progress=rescores.progress(), learned=learned, **context)  # fmt: skip
 
     def model_page(ctx: Ctx, key: str, status: int = 200, **extra: Any) -> Response:
         found = published().get(key)

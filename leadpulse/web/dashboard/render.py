@@ -35,6 +35,11 @@ def number(value: float | None) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
 
 
+def fixed(value: float | None, places: int = 2) -> str:
+    """A figure with `places` decimals; a dash where there is none (a rate of no leads)."""
+    return "–" if value is None else f"{value:.{places}f}"
+
+
 env = Environment(
     loader=PackageLoader("leadpulse.web.dashboard", "templates"),
     autoescape=True,
@@ -43,6 +48,7 @@ env = Environment(
 )
 env.filters["when"] = when
 env.filters["number"] = number
+env.filters["fixed"] = fixed
 
 
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
