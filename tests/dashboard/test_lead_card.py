@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from starlette.testclient import TestClient
 
+from leadpulse.collect.schema import Batch, Event
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import leads as lead_store
@@ -275,3 +279,30 @@ def test_data_quality_problems_are_shown(
     listed = client.get("/app/leads?q=mailinator").text
     assert "⚠ email is disposable" in listed
     assert 'id="quality"' not in client.get(f"/app/leads/{ids['hot@acme.example']}").text
+
+
+def test_the_timeline_groups_events_into_visits(
+    client: TestClient, csrf: str, pipeline: Pipeline
+) -> None:
+    site = pipeline.add_site("Shop", [], key="visits-shop")
+    ctx = pipeline.visit_context("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", None, None)
+    lead = asyncio.run(pipeline.identify(site, "ivy", {"email": "ivy@example.com"}, ctx)).lead
+    start = clock.now_ms()
+    for session, offset, kinds in (("s1", -2 * 86_400_000, ["page_view"] * 3 + ["scroll"]),
+                                   ("s2", -86_400_000, ["page_view"])):  # fmt: skip
+        events = [
+            Event(id=uuid.uuid4().hex, type=k, session_id=session,
+                  url=f"https://shop.example/{session}/{i}",
+                  ts=datetime.fromtimestamp((start + offset + i * 60_000) / 1000, tz=UTC))
+            for i, k in enumerate(kinds)
+        ]  # fmt: skip
+        asyncio.run(pipeline.collect(site, Batch(write_key=site.write_key, anonymous_id="ivy",
+                                                 events=events), ctx))  # fmt: skip
+    card = client.get(f"/app/leads/{lead}").text
+    visits = re.findall(
+        r'<li class="kind-visit"><time>[^<]*</time> <span class="kind">visit</span> '
+        r'<strong>([^<]*)</strong> <span class="detail">([^<]*)</span>', card)  # fmt: skip
+    assert visits == [("1 page, 1 event, 0 min", "https://shop.example/s2/0"),
+                      ("3 pages, 4 events, 3 min", "https://shop.example/s1/0")]  # fmt: skip
+    assert card.count('<details class="visit">') == 2
+    assert "https://shop.example/s1/2" in card  # its events, inside the visit

@@ -65,6 +65,35 @@ def reasons(contributions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(by_rule.values(), key=lambda r: -abs(r["points_now"]))
 
 
+def visits(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lead's events as visits (one per tracker session: pages, length, where it began,
+    and its events); an event without a session stands alone."""
+    items: list[dict[str, Any]] = []
+    sessions: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        item = {"at": e["ts"], "kind": "event", "text": e["type"], "detail": e["title"] or e["url"]}
+        if e.get("session_id"):
+            sessions.setdefault(e["session_id"], []).append(item)
+        else:
+            items.append(item)
+    for session, inside in sessions.items():
+        inside.sort(key=lambda item: item["at"], reverse=True)
+        pages = [i for i in inside if i["text"] == "page_view"]
+        minutes = (inside[0]["at"] - inside[-1]["at"]) / 60_000
+        landing = pages[-1]["detail"] if pages else inside[-1]["detail"]
+        items.append({
+            "at": inside[0]["at"], "kind": "visit",
+            "text": f"{_count(len(pages), 'page')}, {_count(len(inside), 'event')}, "
+                    f"{minutes:.0f} min",
+            "detail": landing or "", "events": inside, "session": session,
+        })  # fmt: skip
+    return items
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def timeline(
     events: list[dict[str, Any]],
     scores: list[dict[str, Any]],
@@ -74,11 +103,9 @@ def timeline(
     outcomes: list[dict[str, Any]],
     firings: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """One list, newest first, of everything that happened to the lead."""
-    items = [
-        {"at": e["ts"], "kind": "event", "text": e["type"], "detail": e["title"] or e["url"]}
-        for e in events
-    ]
+    """One list, newest first, of everything that happened to the lead; a visit's events are
+    one item (opened to see them)."""
+    items = visits(events)
     for model in scores:
         items += [
             {"at": c["at"], "kind": "score", "text": f"{model['key']}: {c['points']:+g}",
