@@ -12,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from leadpulse import demo
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import leads as lead_store
+from leadpulse.store.schema import events, visitors
 from tests.browser.support import Lp
 from tests.dashboard.support import PASSWORD, seed
 
@@ -206,6 +208,44 @@ def test_models_and_automations_pages(page: Page, app: Lp, artifacts: Path) -> N
     page.click("nav >> text=Automations")
     assert page.locator("h1").inner_text() == "Automations"
     page.screenshot(path=str(artifacts / "dashboard-automations.png"), full_page=True)
+
+
+def _stored_events(pipeline: Pipeline, visitors_n: int, per_visitor: int) -> None:
+    """Many stored events of anonymous visitors, written straight to the tables (as a site
+    collects them over months), so a rescore takes a few seconds."""
+    site = pipeline.add_site("History", [], key="history")
+    with pipeline.engine.begin() as conn:
+        first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(visitors.c.id), 0))).scalar()
+        conn.execute(sa.insert(visitors), [
+            {"site_id": site.id, "anonymous_id": f"h{v}", "is_bot": False, "first_seen_at": 0,
+             "last_seen_at": 0} for v in range(visitors_n)
+        ])  # fmt: skip
+        conn.execute(sa.insert(events), [
+            {"site_id": site.id, "uid": f"h{v}-{i}", "visitor_id": first + v + 1,
+             "session_id": f"h{v}", "type": "page_view", "ts": 1_763_800_000_000 + i,
+             "received_at": 1_763_800_000_000 + i, "url": f"https://shop.example/p{i}",
+             "properties": {}, "is_bot": False}
+            for v in range(visitors_n) for i in range(per_visitor)
+        ])  # fmt: skip
+
+
+def test_the_rescore_progress_follows_without_a_reload(
+    page: Page, app: Lp, pipeline: Pipeline
+) -> None:
+    _stored_events(pipeline, 2_000, 50)
+    sign_in(page, app, "marketer@shop.example")
+    page.goto(f"{app.url}/app/models/website")
+    page.click("button[value=rescore]")
+    page.wait_for_url("**/app/models/website?ok=rescore")
+    status = page.locator("#rescore")
+    assert "Rescoring history" in status.inner_text()
+    page.evaluate("window.stayed = true")  # gone if the page were loaded again
+    page.wait_for_function(
+        "() => document.querySelector('#rescore').innerText.includes('Last rescore finished')",
+        timeout=120_000,
+    )
+    assert page.evaluate("window.stayed") is True
+    assert "data-follow" not in (status.get_attribute("data-follow") or "")
 
 
 def test_every_page_fits_a_phone(phone: BrowserContext, app: Lp, artifacts: Path) -> None:

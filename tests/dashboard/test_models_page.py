@@ -69,9 +69,13 @@ def test_check_then_publish_a_new_version_and_rescore(
     assert [p.version for p in pipeline.scoring.refresh().models] == [2]
     hot = ids["hot@acme.example"]
     deadline = time.monotonic() + 60
-    while "Last rescore finished" not in client.get("/app/models/fit").text:
+    # the status line alone, as the page's script fetches it while the rescore runs
+    while "Last rescore finished" not in (line := client.get("/app/models/progress").text):
+        assert 'data-follow="/app/models/progress"' in line  # running: follow it
         assert time.monotonic() < deadline, "the rescore did not finish"
         time.sleep(0.1)
+    assert "data-follow" not in line and "<html" not in line
+    assert "Last rescore finished" in client.get("/app/models/fit").text
     with pipeline.engine.connect() as conn:
         row = lead_store.get_lead(conn, hot)
     assert row is not None
@@ -104,6 +108,7 @@ def test_sales_users_do_not_edit_models(client: TestClient, ids: dict[str, int])
     sales = TestClient(client.app, base_url="http://testserver")
     csrf = sign_in(sales, "olga@shop.example")
     assert sales.get("/app/models").status_code == 403
+    assert sales.get("/app/models/progress").status_code == 403
     assert (
         sales.post("/app/models/fit", data={"csrf": csrf, "action": "rescore"}).status_code == 403
     )

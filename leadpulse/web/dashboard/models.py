@@ -61,12 +61,16 @@ class Rescores:
             log.exception("the rescore started from the dashboard failed")
 
     def progress(self) -> dict[str, Any] | None:
+        running = self.running
         with self.pipeline.engine.connect() as conn:
             run = rescore_store.latest(conn)
-            total = count_subjects(conn) if run is not None else 0
+            total = count_subjects(conn) if run is not None or running else 0
+        if running and (run is None or run["finished_at"] is not None):
+            # started, but not yet recorded: a run at nought, not the last one's end
+            return {"subjects": 0, "events": 0, "total": total, "running": True}
         if run is None:
             return None
-        return {**run, "total": total, "running": self.running or run["finished_at"] is None}
+        return {**run, "total": total, "running": running or run["finished_at"] is None}
 
 
 def _source(ctx: Ctx) -> str:
@@ -147,7 +151,13 @@ def routes(pipeline: Pipeline, guard: Guard) -> list[Route]:
             return model_page(ctx, key, exc.status, source=text, error=exc.message)
         return redirect(f"{PREFIX}/models/{key}?ok=published")
 
+    @guard.page(STAFF)
+    def progress(ctx: Ctx) -> Response:
+        """The rescore's status line alone, which the models pages fetch while it runs."""
+        return ctx.render("progress.html", progress=rescores.progress())
+
     return [
         Route("/models", models, methods=["GET", "POST"]),
+        Route("/models/progress", progress),
         Route("/models/{key}", model, methods=["GET", "POST"]),
     ]

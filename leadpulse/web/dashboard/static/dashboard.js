@@ -25,4 +25,17 @@ document.addEventListener("DOMContentLoaded", () => {
       if (link) window.location.assign(link.href);
     });
   }
+  // A rescore that is running: its status line follows it until it has finished.
+  const follow = async () => {
+    const status = document.querySelector("#rescore[data-follow]");
+    if (!status) return;
+    const answer = await fetch(status.dataset.follow, { credentials: "same-origin" });
+    if (!answer.ok) return;
+    const fresh = document.createElement("template");
+    fresh.innerHTML = (await answer.text()).trim();
+    const line = fresh.content.querySelector("#rescore");
+    if (line) status.replaceWith(line);
+    window.setTimeout(follow, 1000);
+  };
+  window.setTimeout(follow, 1000);
 });
