@@ -99,6 +99,14 @@ def merge_lead(
     conn.execute(sa.update(events).where(events.c.lead_id == from_id).values(lead_id=into_id))
     conn.execute(sa.update(outcomes).where(outcomes.c.lead_id == from_id).values(lead_id=into_id))
     _move_runs(conn, from_id, into_id, at)
+    for table in (tasks, automation_firings, outbox):  # its to-dos, cool-downs and delivery log
+        conn.execute(sa.update(table).where(table.c.lead_id == from_id).values(lead_id=into_id))
+    # the merged-away lead leaves its segments; the survivor's are worked out at this change
+    conn.execute(
+        sa.update(segment_members)
+        .where(segment_members.c.lead_id == from_id, segment_members.c.left_at.is_(None))
+        .values(left_at=at)
+    )
     conn.execute(sa.update(leads).where(leads.c.merged_into == from_id).values(merged_into=into_id))
     conn.execute(
         sa.update(leads).where(leads.c.id == from_id).values(merged_into=into_id, updated_at=at)

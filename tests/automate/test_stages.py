@@ -254,3 +254,34 @@ def test_scenario_runs_follow_a_merged_lead(pipeline: Pipeline, start: int) -> N
     assert total == explained and total >= 30
     visits.send("eve", "page_view")
     assert _local(pipeline, survivor) == (total, explained)
+
+
+def test_tasks_and_segments_follow_a_merged_lead(
+    pipeline: Pipeline, client: TestClient, auth: dict[str, str]
+) -> None:
+    pipeline.publish_model("website", LIFECYCLE)
+    callback = """key: call-them
+when: {event: {type: demo_request}}
+actions:
+  - task: {kind: callback, due_minutes: 5, note: call them}
+"""
+    pipeline.save_definition("automation", "call-them", callback)
+    readers = "key: readers\nwhen: {metric: pages_viewed, gte: 1}"
+    pipeline.save_definition("segment", "readers", readers)
+    visits = Visits(pipeline)
+    phone = {"phone": "+48 600 300 400"}  # the visitor leaves a phone number only
+    fay = asyncio.run(pipeline.identify(visits.site, "fay", phone, visits.ctx)).lead
+    assert fay is not None
+    visits.send("fay", "page_view", "demo_request")
+    crm = pipeline.upsert_lead({"email": "fay@example.com"}, "crm").lead  # the CRM knows her
+    survivor = pipeline.upsert_lead({"email": "fay@example.com", **phone}, "crm").lead
+    assert survivor == crm  # the email's lead stays; the visitor's lead merges into it
+    gone = fay
+
+    def tasks(lead: int) -> list[str]:
+        found = client.get("/v1/tasks", params={"lead": lead}, headers=auth).json()["items"]
+        return [t["note"] for t in found]
+
+    assert tasks(survivor) == ["call them"] and tasks(gone) == []
+    members = client.get("/v1/segments/readers/members", headers=auth).json()["items"]
+    assert [m["id"] for m in members] == [survivor]
