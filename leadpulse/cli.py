@@ -27,7 +27,7 @@ from leadpulse.automate import parse_automation
 from leadpulse.automate.segments import parse_segment
 from leadpulse.collect.csvfile import Row, RowError, open_csv, read_rows
 from leadpulse.core import clock
-from leadpulse.core.errors import InvalidInput, LeadpulseError
+from leadpulse.core.errors import ConfigError, InvalidInput, LeadpulseError
 from leadpulse.core.settings import Settings, load
 from leadpulse.engage import Kind, parse_definition
 from leadpulse.pipeline import Pipeline
@@ -40,7 +40,7 @@ from leadpulse.store import learning as learning_store
 from leadpulse.store import migrate as migrations
 from leadpulse.store import segments as segment_store
 from leadpulse.store import sites as site_store
-from leadpulse.store.engine import create_engine
+from leadpulse.store.engine import create_engine, is_sqlite
 from leadpulse.store.lead_list import LeadFilter, list_leads
 from leadpulse.store.subjects import count_subjects
 
@@ -93,6 +93,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes sharing the port (PostgreSQL only).")
+    ] = 1,
 ) -> None:
     """Start the server (collector, admin API)."""
     import uvicorn
@@ -101,13 +104,26 @@ def serve(
 
     settings = _settings()
     settings = settings.replace(host=host or settings.host, port=port or settings.port)
+    engine = create_engine(settings.database_url)
+    if workers > 1 and is_sqlite(engine):
+        raise ConfigError(
+            "--workers above 1 needs PostgreSQL: a SQLite file has one writer "
+            "(set LEADPULSE_DATABASE_URL=postgresql://…)",
+            field="workers",
+        )
     if migrate:
-        migrations.upgrade(create_engine(settings.database_url))
+        migrations.upgrade(engine)
+    engine.dispose()
     err.print(
-        f"Leadpulse on http://{settings.host}:{settings.port}  (database {settings.database_url})"
+        f"Leadpulse on http://{settings.host}:{settings.port}  (database {settings.database_url}"
+        + (f", {workers} workers)" if workers > 1 else ")")
     )
+    # Each worker process builds its own app from the environment (uvicorn's factory).
+    target: Any = "leadpulse.web.app:create_app" if workers > 1 else create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        target,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
