@@ -44,6 +44,7 @@ from leadpulse.scoring import Score, Scorer
 from leadpulse.store import engage as engage_store
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import locks
 from leadpulse.store import owners as owner_store
 from leadpulse.store import rescores as rescore_store
 from leadpulse.store import scores as score_store
@@ -136,6 +137,8 @@ class Pipeline:
         now = clock.now_ms()
 
         def unit(conn: Connection) -> int:
+            if not locks.try_hold(conn, "tick"):
+                return 0  # another worker is doing this minute's work
             inactive = self.automate.check_inactivity(conn, now)
             return inactive + self.automate.run_scenarios(conn, now)
 
@@ -351,6 +354,7 @@ class Pipeline:
             conn: Connection,
         ) -> tuple[VisitorRef, bool, tuple[int, ...], dict[str, Score]]:
             ref, _ = visitor_store.get_or_create_visitor(conn, site.id, anonymous_id, ctx, at)
+            ref = visitor_store.hold_visitor(conn, ref)
             if ref.is_bot:
                 return ref, False, (), {}
             lead_id, created, merged = self._land(
@@ -427,7 +431,7 @@ class Pipeline:
         self.automate.refresh()
 
         def unit(conn: Connection) -> dict[str, Score]:
-            alive = lead_store.survivor(conn, lead_id)
+            alive = lead_store.hold_survivor(conn, lead_id)
             current = None if alive is None else lead_store.get_lead(conn, alive)
             if alive is None or current is None:
                 raise NotFound(f"no lead {lead_id}", field="id")
@@ -468,7 +472,7 @@ class Pipeline:
         at = clock.now_ms()
 
         def unit(conn: Connection) -> int:
-            alive = lead_store.survivor(conn, lead_id)
+            alive = lead_store.hold_survivor(conn, lead_id)
             if alive is None:
                 raise NotFound(f"no lead {lead_id}")
             return lead_store.add_outcome(conn, alive, values, at)
@@ -492,7 +496,7 @@ class Pipeline:
         at = clock.now_ms()
 
         def unit(conn: Connection) -> dict[str, Any]:
-            alive = lead_store.survivor(conn, lead_id)
+            alive = lead_store.hold_survivor(conn, lead_id)
             if alive is None:
                 raise NotFound(f"no lead {lead_id}", field="id")
             before = lead_store.scores_of(conn, alive)
@@ -613,7 +617,7 @@ class Pipeline:
 
     def erase_lead(self, lead_id: int) -> int:
         def unit(conn: Connection) -> int:
-            alive = lead_store.survivor(conn, lead_id)
+            alive = lead_store.hold_survivor(conn, lead_id)
             if alive is None:
                 raise NotFound(f"no lead {lead_id}")
             return lead_store.erase_lead(conn, alive)
@@ -635,7 +639,7 @@ class Pipeline:
     ) -> tuple[int, bool, tuple[int, ...]]:
         """Find or create the lead for a contact, merging every other lead that matches it."""
         keys = identity.identity_keys(contact)
-        owners = lead_store.owners_of(conn, keys)
+        owners = lead_store.hold_owners(conn, keys)
         found = identity.resolve(keys, owners, visitor_lead)
         values = {k: v for k, v in columns.items() if v is not None}
         if found.lead_id is None:
@@ -701,6 +705,7 @@ def _store_events(
     ref = cached
     if ref is None:
         ref, created = visitor_store.get_or_create_visitor(conn, site.id, anon, ctx, received_at)
+    ref = visitor_store.hold_visitor(conn, ref)
     inserted = event_store.insert_events(
         conn,
         site_id=site.id,

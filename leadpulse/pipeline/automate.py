@@ -35,6 +35,7 @@ from leadpulse.scoring import State, empty_state
 from leadpulse.scoring.state import metric_value
 from leadpulse.store import engage as definition_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import locks
 from leadpulse.store import outbox as outbox_store
 from leadpulse.store import owners as owner_store
 from leadpulse.store import scenarios as scenario_store
@@ -227,6 +228,7 @@ class AutomateStep:
             if automation is None:
                 self._end_runs(conn, run.automation, run.lead_id, now)
                 continue
+            locks.hold(conn, locks.lead(run.lead_id))
             lead = _lead(conn, run.lead_id, lead_store.scores_of(conn, run.lead_id))
             queued += self._advance(conn, automation, run, lead, now)
         return queued
@@ -245,6 +247,7 @@ class AutomateStep:
                 continue
             before = now - int(trigger.days * 86_400_000)
             for lead_id, last_seen in outbox_store.quiet_leads(conn, automation.key, before, limit):
+                locks.hold(conn, locks.lead(lead_id))
                 lead = _lead(conn, lead_id, lead_store.scores_of(conn, lead_id))
                 why = {"kind": "inactive", "days": trigger.days, "last_seen_at": _iso(last_seen)}
                 queued += self.fire(conn, automation, lead, why, [], now)

@@ -2,10 +2,13 @@
 retries with exponential backoff, and gives a delivery up as dead after the last attempt or a
 failure no retry can mend (it can be replayed).
 
-It reads due deliveries itself and writes their outcome through the single writer. Rows another
-process queued (an import, the CLI) are found by polling every second; the server's own are
-delivered at once (`wake`). A restart picks up where the last run stopped: pending rows stay
-pending in the database.
+It claims due deliveries through the writer (each worker of `serve --workers N` runs one
+dispatcher; a claim keeps the others off those rows) and writes their outcome the same way.
+Rows another process queued (an import, the CLI) are found by polling every second; the
+server's own are delivered at once (`wake`). A restart picks up where the last run stopped:
+pending rows stay pending in the database, and rows claimed by a process that died are taken
+again when the claim runs out. Receivers may see a message twice after such a crash, and tell by
+its id.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0
 _BATCH = 20
 _MAX_WAIT_MS = 6 * 3_600_000
+_LEASE_MS = 5 * 60_000
+"""How long a claimed delivery is this dispatcher's alone (store.outbox.claim)."""
+_LEASE_MARGIN_MS = 60_000
+"""No try starts this close to the claim's end, so a slow receiver cannot make two workers
+send the same delivery at once."""
 
 
 class Dispatcher:
@@ -94,12 +102,13 @@ class Dispatcher:
         return max(0.0, min(_POLL_SECONDS, (due - clock.now_ms()) / 1000))
 
     def run_once(self, client: httpx.Client) -> int:
-        """Deliver what is due now; returns how many were tried."""
-        with self._engine.connect() as conn:
-            batch = outbox_store.due(conn, clock.now_ms(), _BATCH)
+        """Deliver what is due now; returns how many were claimed."""
+        now = clock.now_ms()
+        until = now + _LEASE_MS
+        batch = self._writer.run_sync(lambda conn: outbox_store.claim(conn, now, _BATCH, until))
         for delivery in batch:
-            if self._stopping.is_set():
-                break
+            if self._stopping.is_set() or clock.now_ms() > until - _LEASE_MARGIN_MS:
+                break  # the rest go back to the pool when their claim runs out
             self._attempt(client, delivery)
         return len(batch)
 

@@ -22,6 +22,7 @@ from leadpulse.scoring.parse import parse_model
 from leadpulse.scoring.state import HELD
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
+from leadpulse.store import locks
 from leadpulse.store import scores as score_store
 from leadpulse.store import subjects as subject_store
 
@@ -88,7 +89,7 @@ class ScoringStep:
         if not scorer.models:
             return {}
         subject_visitor = None if lead_id is not None else visitor_id
-        state: State = score_store.load_state(conn, lead_id, subject_visitor) or empty_state()
+        state: State = self._load(conn, lead_id, subject_visitor) or empty_state()
         _enrich(state, ctx, next((r.touch for r in records if r.touch), None))
         traits = scoring_traits(state)
         entries: list[Entry] = []
@@ -107,7 +108,7 @@ class ScoringStep:
         """The lead's traits changed: state rules (fit points) follow."""
         if not scorer.models:
             return {}
-        state: State = score_store.load_state(conn, lead_id, None) or empty_state()
+        state: State = self._load(conn, lead_id, None) or empty_state()
         state["sent"] = traits
         entries = scorer.apply_traits(state, scoring_traits(state), now)
         score_store.save_state(conn, lead_id, None, state, now)
@@ -120,7 +121,7 @@ class ScoringStep:
         self, conn: Connection, scorer: Scorer, visitor_id: int, lead_id: int, now: int
     ) -> None:
         """A visitor was identified: its state and ledger move to the lead."""
-        theirs = score_store.load_state(conn, None, visitor_id)
+        theirs = self._load(conn, None, visitor_id)
         score_store.give_visitor_ledger_to_lead(conn, visitor_id, lead_id)
         if theirs is None:
             return
@@ -130,7 +131,7 @@ class ScoringStep:
     def on_merge(
         self, conn: Connection, scorer: Scorer, from_lead: int, into_lead: int, now: int
     ) -> None:
-        theirs = score_store.load_state(conn, from_lead, None)
+        theirs = self._load(conn, from_lead, None)
         score_store.move_lead_ledger(conn, from_lead, into_lead)
         if theirs is None:
             return
@@ -140,7 +141,7 @@ class ScoringStep:
     def _join(
         self, conn: Connection, scorer: Scorer, lead_id: int, theirs: State, now: int
     ) -> None:
-        mine = score_store.load_state(conn, lead_id, None)
+        mine = self._load(conn, lead_id, None)
         entries: list[Entry] = []
         merged = theirs
         if mine is not None:
@@ -154,7 +155,7 @@ class ScoringStep:
         """Hold the lead at a stage of a model (or let go with `None`). A stage the model does
         not have (a typo in an automation) is logged and left alone."""
         stages = next((p.model.stages for p in self.scorer.models if p.model.key == model), ())
-        state: State = score_store.load_state(conn, lead_id, None) or empty_state()
+        state: State = self._load(conn, lead_id, None) or empty_state()
         if stage is None or any(name == stage for name, _ in stages):
             Scorer.pin_stage(state, model, stage)
         else:
@@ -168,7 +169,7 @@ class ScoringStep:
         scorer = self.scorer
         if not any(p.model.scope.scenario == scenario for p in scorer.models):
             return
-        state: State = score_store.load_state(conn, lead_id, None) or empty_state()
+        state: State = self._load(conn, lead_id, None) or empty_state()
         entries: list[Entry] = []
         if entered:
             entries = scorer.enter_scenario(state, scenario, now)
@@ -185,6 +186,13 @@ class ScoringStep:
         scores = self.scorer.score(state, now)
         self.remember(conn, lead_id, scores)
         return scores
+
+    @staticmethod
+    def _load(conn: Connection, lead_id: int | None, visitor_id: int | None) -> State | None:
+        """The subject's state, read under its lock (store.locks): this unit will change it."""
+        locks.hold(conn, locks.subject(lead_id, visitor_id))
+        state: State | None = score_store.load_state(conn, lead_id, visitor_id)
+        return state
 
     def remember(self, conn: Connection, lead_id: int, scores: dict[str, Score]) -> None:
         primary = self.primary
@@ -275,6 +283,8 @@ def replay_page(
     """Score a page of leads (or of anonymous visitors) again from their stored events — a
     rescore — reading and clearing the whole page in a few statements. What events do not make
     (stages held by hand, scenario runs) is carried over. Returns how many events."""
+    pairs = [(s, None) if leads else (None, s) for s in subjects]
+    locks.hold(conn, *(locks.subject(lead_id, visitor_id) for lead_id, visitor_id in pairs))
     before = score_store.load_states(conn, subjects, leads=leads)
     score_store.clear_subjects(conn, subjects, leads=leads)
     stored = event_store.events_by_subject(conn, subjects, leads=leads)

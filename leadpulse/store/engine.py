@@ -35,7 +35,14 @@ def create_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
-        return sa.create_engine(parsed, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+        return sa.create_engine(
+            parsed,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},  # an unreachable server fails fast: a 503
+            **kwargs,
+        )
     raise ConfigError(
         f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://…",
         field="database_url",

@@ -8,7 +8,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store.dialect import execute, insert_ignore
+from leadpulse.store import locks
+from leadpulse.store.dialect import execute, insert_ignore, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import (
     automation_firings,
@@ -41,6 +42,19 @@ def owners_of(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, 
         )
     )
     return {(r.kind, r.value): r.lead_id for r in rows}
+
+
+def hold_owners(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """`owners_of`, with the identities' and their leads' locks held (store.locks), so that two
+    workers identifying the same new email make one lead, and a merge under way is waited for."""
+    if not is_postgres(conn):
+        return owners_of(conn, keys)
+    locks.hold(conn, *(locks.identity(kind, value) for kind, value in keys))
+    while True:
+        owners = owners_of(conn, keys)
+        locks.hold(conn, *(locks.lead(lead_id) for lead_id in owners.values()))
+        if owners_of(conn, keys) == owners:
+            return owners
 
 
 def claim_identities(conn: Connection, lead_id: int, keys: list[tuple[str, str]]) -> None:
@@ -78,6 +92,19 @@ def survivor(conn: Connection, lead_id: int) -> int | None:
             return current
         current = row.merged_into
     return current
+
+
+def hold_survivor(conn: Connection, lead_id: int) -> int | None:
+    """`survivor`, with its lock held (store.locks): a merge that finished while this waited
+    for the lock is followed to where the data went."""
+    while True:
+        alive = survivor(conn, lead_id)
+        if alive is None or not is_postgres(conn):
+            return alive
+        locks.hold(conn, locks.lead(alive))
+        if survivor(conn, alive) == alive:
+            return alive
+        lead_id = alive
 
 
 def get_lead(conn: Connection, lead_id: int) -> dict[str, Any] | None:

@@ -101,17 +101,30 @@ def enqueue(
     )  # fmt: skip
 
 
-def due(conn: Connection, now: int, limit: int) -> list[Delivery]:
-    rows = conn.execute(
-        sa.select(outbox)
+def claim(conn: Connection, now: int, limit: int, until: int) -> list[Delivery]:
+    """Take up to `limit` due deliveries for one dispatcher. Their next try moves to `until`, so
+    no other dispatcher (another worker's) takes them meanwhile; rows another one is claiming
+    at this moment are skipped, not waited for (PostgreSQL's SKIP LOCKED). A dispatcher that
+    dies before it marks them leaves them to be taken again at `until`."""
+    chosen = (
+        sa.select(outbox.c.id)
         .where(outbox.c.status == PENDING, outbox.c.next_at <= now)
         .order_by(outbox.c.next_at, outbox.c.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return [
+    rows = conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.id.in_(chosen.scalar_subquery()))
+        .values(next_at=until)
+        .returning(outbox.c.id, outbox.c.message_id, outbox.c.kind, outbox.c.target,
+                   outbox.c.body, outbox.c.attempts, outbox.c.created_at)
+    )  # fmt: skip
+    claimed = [
         Delivery(r.id, r.message_id, r.kind, _json(r.target), r.body, r.attempts, r.created_at)
         for r in rows
     ]
+    return sorted(claimed, key=lambda d: d.id)
 
 
 def next_due(conn: Connection) -> int | None:

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import Touch, VisitContext
+from leadpulse.store import locks
 from leadpulse.store.activity import touch_from
-from leadpulse.store.dialect import execute
+from leadpulse.store.dialect import execute, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import visitors
 
@@ -33,6 +34,24 @@ _CREATE = (
 def find_visitor(conn: Connection, site_id: int, anonymous_id: str) -> VisitorRef | None:
     row = execute(conn, _FIND, (site_id, anonymous_id)).fetchone()
     return None if row is None else VisitorRef(row[0], row[1], bool(row[2]))
+
+
+_BY_ID = "SELECT id, lead_id, is_bot FROM visitors WHERE id = ?"
+
+
+def hold_visitor(conn: Connection, ref: VisitorRef) -> VisitorRef:
+    """Hold the lock of what the visitor's events score (store.locks) and return the visitor as
+    it is now: another worker may have identified it, or merged its lead, since `ref` was read.
+    On SQLite, with its one writer, `ref` is current already."""
+    if not is_postgres(conn):
+        return ref
+    while True:
+        locks.hold(conn, locks.subject(ref.lead_id, ref.id))
+        row = execute(conn, _BY_ID, (ref.id,)).fetchone()
+        fresh = VisitorRef(row[0], row[1], bool(row[2]))
+        if fresh.lead_id == ref.lead_id:
+            return fresh
+        ref = fresh
 
 
 def get_or_create_visitor(

@@ -15,7 +15,12 @@ Two ways to run, one contract:
 
 If a unit raises, the transaction is rolled back and each unit of that group is re-run in a
 transaction of its own, so one bad unit never takes the others down. Units must therefore only
-touch the database, and leave in-memory state to their callers, after the answer.
+touch the database, and leave in-memory state to their callers, after the answer. A unit that
+PostgreSQL failed as one side of a deadlock between workers (store.locks) is run again.
+
+When the database cannot be reached (PostgreSQL restarting), the units of that moment fail with
+the driver's error, which callers answer as 503 — nothing is acknowledged that was not
+committed — and the writer connects again for the next group, by itself.
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ T = TypeVar("T")
 Unit = Callable[[Connection], T]
 Outcome = tuple[Any, BaseException | None]
 log = logging.getLogger(__name__)
+
+_ATTEMPTS = 3
+"""Runs of a unit alone, when PostgreSQL failed the earlier ones to break a deadlock."""
+
+_RETRYABLE = frozenset({"40P01", "40001"})
+"""SQLSTATEs of a deadlock and of a serialization failure: running again succeeds."""
 
 
 @dataclass(slots=True)
@@ -118,8 +129,6 @@ class Writer:
         while self._pending:
             jobs = self._pending[: self._max_units]
             del self._pending[: self._max_units]
-            if self._conn is None:
-                self._conn = self._engine.connect()
             self._conn = self._run_group(self._conn, jobs)
 
     # -- on a thread ---------------------------------------------------------------------
@@ -130,7 +139,7 @@ class Writer:
         self._queue.put(job)
 
     def _drain(self) -> None:
-        conn = self._engine.connect()
+        conn: Connection | None = None
         try:
             while True:
                 first = self._queue.get()
@@ -151,11 +160,18 @@ class Writer:
                 if stop:
                     return
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     # -- either way ----------------------------------------------------------------------
 
-    def _run_group(self, conn: Connection, jobs: list[_Job]) -> Connection:
+    def _run_group(self, conn: Connection | None, jobs: list[_Job]) -> Connection | None:
+        try:
+            conn = self._usable(conn)
+        except Exception as exc:  # the database cannot be reached: each caller hears it
+            log.warning("the writer cannot reach the database: %s", exc)
+            _answer(jobs, [(None, exc)] * len(jobs))
+            return None
         results: list[Any] = []
         try:
             with conn.begin():
@@ -163,8 +179,10 @@ class Writer:
                     results.append(job.unit(conn))
         except Exception:
             # Re-run one by one so that only the failing unit fails.
-            conn = self._fresh(conn)
-            outcomes = [self._run_alone(conn, job) for job in jobs]
+            outcomes = []
+            for job in jobs:
+                conn, outcome = self._run_alone(conn, job)
+                outcomes.append(outcome)
         else:
             self.transactions += 1
             self.units += len(jobs)
@@ -172,25 +190,36 @@ class Writer:
         _answer(jobs, outcomes)
         return conn
 
-    def _run_alone(self, conn: Connection, job: _Job) -> Outcome:
-        try:
-            with conn.begin():
-                result = job.unit(conn)
-        except Exception as exc:  # handed to the waiting caller
-            return None, exc
-        self.transactions += 1
-        self.units += 1
-        return result, None
+    def _run_alone(self, conn: Connection | None, job: _Job) -> tuple[Connection | None, Outcome]:
+        attempt = 1
+        while True:
+            try:
+                conn = self._usable(conn)
+                with conn.begin():
+                    result = job.unit(conn)
+            except Exception as exc:  # handed to the waiting caller
+                if attempt < _ATTEMPTS and _sqlstate(exc) in _RETRYABLE:
+                    attempt += 1
+                    continue
+                return conn, (None, exc)
+            self.transactions += 1
+            self.units += 1
+            return conn, (result, None)
 
-    def _fresh(self, conn: Connection) -> Connection:
-        """A connection that failed mid-commit may be unusable (e.g. PostgreSQL restarted)."""
-        if not (conn.invalidated or conn.closed):
+    def _usable(self, conn: Connection | None) -> Connection:
+        """The connection, or a new one when it broke (the database restarted, say)."""
+        if conn is not None and not (conn.invalidated or conn.closed):
             return conn
-        try:
-            conn.close()
-        except Exception:
-            log.debug("closing a failed writer connection raised", exc_info=True)
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                log.debug("closing a failed writer connection raised", exc_info=True)
         return self._engine.connect()
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
 
 
 def _answer(jobs: list[_Job], outcomes: list[Outcome]) -> None:

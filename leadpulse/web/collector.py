@@ -24,7 +24,7 @@ from leadpulse.core.errors import InvalidInput, LeadpulseError
 from leadpulse.core.types import Site
 from leadpulse.pipeline import Pipeline
 from leadpulse.web.client import RawRequest, client_ip, read_body
-from leadpulse.web.responses import error_body, error_response, json_response, log
+from leadpulse.web.responses import error_body, error_response, json_response, unexpected_response
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -239,14 +239,12 @@ def _language(request: RawRequest, context: Context | None) -> str | None:
 
 
 async def _guarded(handler: Any, request: RawRequest) -> Response:
-    """Run a handler; a bug becomes a logged 500 in the one error shape, never a traceback."""
+    """Run a handler; a bug becomes a logged 500 in the one error shape, never a traceback
+    (and an unreachable database a 503)."""
     try:
         response: Response = await handler(request)
     except ClientDisconnect:
         return Response(status_code=499)
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.scope["path"])
-        return json_response(
-            error_body("internal", "an internal error happened; it has been logged"), 500
-        )
+    except Exception as exc:
+        return unexpected_response(request.method, request.scope["path"], exc)
     return response

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -34,7 +35,17 @@ async def handle_leadpulse_error(_request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return unexpected_response(request.method, request.url.path, exc)
+
+
+def unexpected_response(method: str, path: str, exc: BaseException) -> Response:
+    """A bug is a logged 500 in the one error shape; the database out of reach (PostgreSQL
+    restarting) is a 503 that tells the client to send again, as nothing was stored."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        log.warning("database unavailable on %s %s: %s", method, path, exc.orig)
+        message = "the database cannot be reached right now; nothing was stored, send it again"
+        return json_response(error_body("unavailable", message), 503, {"Retry-After": "2"})
+    log.exception("unexpected error on %s %s", method, path, exc_info=exc)
     return json_response(
         error_body("internal", "an internal error happened; it has been logged"), 500
     )
