@@ -1,15 +1,23 @@
-"""Group commit: many units share a transaction; one failing unit does not sink the others."""
+"""Group commit: many units share a transaction; one failing unit does not sink the others; a
+cut connection, an unreachable database and a deadlock between workers are lived through."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
+from leadpulse.store import locks
+from leadpulse.store.engine import create_engine
 from leadpulse.store.schema import api_keys
 from leadpulse.store.writer import Writer
+from tests.conftest import PG_SKIP, PG_URL
 
 
 def _insert(name: str) -> object:
@@ -116,3 +124,89 @@ def test_on_the_event_loop_other_threads_can_still_write(engine: Engine) -> None
 
     assert asyncio.run(serve()) == "from-a-thread"
     assert _count(engine) == 1
+
+
+pg_only = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP)]
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pg_only)], indirect=True)
+def test_the_writer_connects_again_when_its_connection_is_cut(engine: Engine) -> None:
+    """PostgreSQL restarted (here: the writer's backend terminated): the next unit runs on a
+    new connection, by itself."""
+    writer = Writer(engine)
+    writer.start()
+    try:
+        pid = writer.run_sync(
+            lambda conn: conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        )
+        with engine.connect() as admin:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert writer.run_sync(_insert("after"))
+        again = writer.run_sync(
+            lambda conn: conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        )
+    finally:
+        writer.stop()
+    assert again != pid
+    assert _count(engine) == 1
+
+
+def test_a_database_out_of_reach_fails_each_unit_and_the_writer_goes_on() -> None:
+    """Nothing listens on port 1: every unit fails with the driver's error (the web layer's
+    503) rather than hanging, and the writer thread is still there for the next one."""
+    writer = Writer(create_engine("postgresql://postgres@127.0.0.1:1/none"))
+    writer.start()
+    try:
+        for _ in range(2):
+            with pytest.raises(OperationalError):
+                writer.run_sync(lambda conn: conn.execute(sa.text("SELECT 1")).scalar())
+        assert writer.running
+    finally:
+        writer.stop()
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pg_only)], indirect=True)
+def test_a_deadlock_between_two_writers_is_run_again(engine: Engine) -> None:
+    """Two workers' units take two leads' locks in opposite orders; PostgreSQL fails one side
+    of the deadlock, and the writer runs that unit again: both succeed."""
+    both = threading.Barrier(2)
+
+    def unit(first: str, second: str) -> Callable[[Connection], str]:
+        tries = 0
+
+        def run(conn: Connection) -> str:
+            nonlocal tries
+            tries += 1
+            locks.hold(conn, first)
+            if tries == 1:
+                both.wait(10)
+                time.sleep(0.2)
+            locks.hold(conn, second)
+            return first
+
+        return run
+
+    writers = [Writer(engine), Writer(engine)]
+    for w in writers:
+        w.start()
+    results: list[object] = []
+
+    def go(w: Writer, first: str, second: str) -> None:
+        try:
+            results.append(w.run_sync(unit(first, second)))
+        except Exception as exc:  # recorded for the assertion below
+            results.append(exc)
+
+    threads = [
+        threading.Thread(target=go, args=(writers[0], "lead:1", "lead:2")),
+        threading.Thread(target=go, args=(writers[1], "lead:2", "lead:1")),
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        for w in writers:
+            w.stop()
+    assert sorted(map(str, results)) == ["lead:1", "lead:2"]
