@@ -432,6 +432,20 @@ def rescore_command(
         _rescore(pipeline)
 
 
+@app.command("prune")
+def prune_command(
+    anonymous_days: Annotated[
+        float,
+        typer.Option(help="Delete anonymous visitors quiet this many days (at least 1), with "
+                     "their raw events. Leads are kept until erased."),
+    ],
+) -> None:  # fmt: skip
+    """Retention of raw events: forget visitors nobody identified (run it daily from cron)."""
+    with _pipeline() as pipeline:
+        visitors, events = pipeline.prune_anonymous(anonymous_days)
+    out.print(f"deleted {visitors} anonymous visitors and their {events} events")
+
+
 def _rescore(pipeline: Pipeline) -> None:
     with pipeline.engine.connect() as conn:
         total = count_subjects(conn)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -47,6 +48,7 @@ from leadpulse.store import leads as lead_store
 from leadpulse.store import locks
 from leadpulse.store import owners as owner_store
 from leadpulse.store import rescores as rescore_store
+from leadpulse.store import retention as retention_store
 from leadpulse.store import scores as score_store
 from leadpulse.store import sites as site_store
 from leadpulse.store import subjects as subject_store
@@ -92,13 +94,27 @@ _Stored = tuple[str, VisitorRef, int, dict[str, Score], list[dict[str, Any]]]
 """What the collect unit gives back per visitor: id, ref, accepted, scores, decisions."""
 
 
-class _LRU(OrderedDict[tuple[int, str], VisitorRef]):
+_VISITOR_CACHE_SECONDS = 3600.0
+"""How long a visitor is remembered between its requests. Shorter than the quiet time after
+which retention may delete an anonymous visitor (`prune`, at least a day), so a remembered one
+still exists; another worker's changes are read under the visitor's lock anyway."""
+
+
+class _Visitors(OrderedDict[tuple[int, str], tuple[VisitorRef, float]]):
+    """The visitors of the last requests, least recently used out first."""
+
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
 
+    def find(self, key: tuple[int, str]) -> VisitorRef | None:
+        found = self.get(key)
+        if found is None or time.monotonic() - found[1] > _VISITOR_CACHE_SECONDS:
+            return None
+        return found[0]
+
     def put(self, key: tuple[int, str], value: VisitorRef) -> None:
-        self[key] = value
+        self[key] = (value, time.monotonic())
         self.move_to_end(key)
         if len(self) > self.size:
             self.popitem(last=False)
@@ -113,7 +129,7 @@ class Pipeline:
         self.writer = Writer(engine, settings.commit_max_units)
         self.geo = GeoLookup(settings.region_database)
         self._sites: dict[str, Site] = {}
-        self._visitors = _LRU(100_000)
+        self._visitors = _Visitors(100_000)
         self._visit_context = lru_cache(maxsize=16_384)(self._enrich_visit)
         self.scoring = ScoringStep(engine)
         self.engage = EngageStep(engine)
@@ -268,7 +284,7 @@ class Pipeline:
             anon = event.anonymous_id or batch.anonymous_id
             assert anon is not None  # checked when decoding
             groups.setdefault(anon, []).append(self._record(site, event, received_at))
-        cached = {anon: self._visitors.get((site.id, anon)) for anon in groups}
+        cached = {anon: self._visitors.find((site.id, anon)) for anon in groups}
         scorer = self.scoring.refresh()
         self.engage.refresh()
         self.automate.refresh()
@@ -353,8 +369,9 @@ class Pipeline:
         def unit(
             conn: Connection,
         ) -> tuple[VisitorRef, bool, tuple[int, ...], dict[str, Score]]:
-            ref, _ = visitor_store.get_or_create_visitor(conn, site.id, anonymous_id, ctx, at)
-            ref = visitor_store.hold_visitor(conn, ref)
+            found, _ = visitor_store.get_or_create_visitor(conn, site.id, anonymous_id, ctx, at)
+            ref = visitor_store.hold_visitor(conn, found)
+            assert ref is not None  # found or created in this transaction, under its lock
             if ref.is_bot:
                 return ref, False, (), {}
             lead_id, created, merged = self._land(
@@ -615,6 +632,24 @@ class Pipeline:
             yield page
             after = page[-1]
 
+    def prune_anonymous(self, days: float, batch: int = 500) -> tuple[int, int]:
+        """Retention: delete anonymous visitors quiet for `days`, with their raw events, a
+        batch per transaction so collection goes on. Returns (visitors, events) deleted."""
+        if days < 1:
+            raise InvalidInput("keep anonymous visitors at least 1 day", field="days")
+        before = clock.now_ms() - int(days * 86_400_000)
+        visitors = events = after = 0
+        while True:
+            with self.engine.connect() as conn:
+                ids = retention_store.quiet_anonymous(conn, before, after, batch)
+            if not ids:
+                break
+            unit = partial(retention_store.delete_anonymous, ids=ids, seen_before=before)
+            gone = self.writer.run_sync(unit)
+            visitors, events, after = visitors + gone[0], events + gone[1], ids[-1]
+        self._visitors.clear()
+        return visitors, events
+
     def erase_lead(self, lead_id: int) -> int:
         def unit(conn: Connection) -> int:
             alive = lead_store.hold_survivor(conn, lead_id)
@@ -702,10 +737,11 @@ def _store_events(
 ) -> tuple[VisitorRef, list[EventRecord]]:
     """Store a visitor's events; return the visitor and the events that were new."""
     created = False
-    ref = cached
-    if ref is None:
+    ref = None if cached is None else visitor_store.hold_visitor(conn, cached)
+    if ref is None:  # not remembered, or deleted since (its lead erased on another worker)
         ref, created = visitor_store.get_or_create_visitor(conn, site.id, anon, ctx, received_at)
-    ref = visitor_store.hold_visitor(conn, ref)
+        ref = visitor_store.hold_visitor(conn, ref)
+        assert ref is not None  # created in this transaction, under its lock
     inserted = event_store.insert_events(
         conn,
         site_id=site.id,

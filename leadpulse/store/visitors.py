@@ -39,15 +39,18 @@ def find_visitor(conn: Connection, site_id: int, anonymous_id: str) -> VisitorRe
 _BY_ID = "SELECT id, lead_id, is_bot FROM visitors WHERE id = ?"
 
 
-def hold_visitor(conn: Connection, ref: VisitorRef) -> VisitorRef:
+def hold_visitor(conn: Connection, ref: VisitorRef) -> VisitorRef | None:
     """Hold the lock of what the visitor's events score (store.locks) and return the visitor as
-    it is now: another worker may have identified it, or merged its lead, since `ref` was read.
-    On SQLite, with its one writer, `ref` is current already."""
+    it is now: another worker may have identified it, or merged its lead, since `ref` was read;
+    None if it was deleted (its lead erased). On SQLite, with its one writer, `ref` is current
+    already."""
     if not is_postgres(conn):
         return ref
     while True:
         locks.hold(conn, locks.subject(ref.lead_id, ref.id))
         row = execute(conn, _BY_ID, (ref.id,)).fetchone()
+        if row is None:
+            return None
         fresh = VisitorRef(row[0], row[1], bool(row[2]))
         if fresh.lead_id == ref.lead_id:
             return fresh

@@ -241,3 +241,23 @@ def test_the_minute_tick_on_two_workers_fires_once(
         clock.set_clock(None)
     fired = sa.select(sa.func.count()).select_from(automation_firings)
     assert _count(engine, fired) == n
+
+
+def test_a_visitor_deleted_on_another_worker_comes_back_as_a_new_one(
+    workers: tuple[Pipeline, Pipeline], engine: Engine
+) -> None:
+    """Worker A remembers a visitor that worker B's retention deletes; A's next request for it
+    makes a new visitor rather than failing on the deleted one."""
+    a, b = workers
+    site = a.add_site("Shop", [], key="shop")
+    _views(a, site, "anon", [uuid.uuid4().hex])
+    start = clock.now_ms()
+    clock.set_clock(lambda: start + 40 * 86_400_000)
+    try:
+        assert b.prune_anonymous(30) == (1, 1)
+        _views(a, site, "anon", [uuid.uuid4().hex])
+    finally:
+        clock.set_clock(None)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(visitors)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 1
