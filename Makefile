@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-faults lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev lint typecheck
 	scripts/install-chromium
 	$(BIN)/pytest
+
+## test-faults: the long load and fault tests (tests/faults, marker `faults`; PostgreSQL ones
+## need LEADPULSE_TEST_DATABASE_URL) and the long fuzz run; about 12 minutes
+test-faults: $(VENV)/.installed-dev
+	$(BIN)/pytest -m faults tests/faults
+	LEADPULSE_FUZZ_EXAMPLES=2000 $(BIN)/pytest tests/fuzz
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check leadpulse tests bench
