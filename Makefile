@@ -47,13 +47,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-## bench: run the benchmarks and print their tables
+## bench: run every benchmark in bench/ and print one table of their figures (about 13 min;
+## `make bench BENCH_ARGS=--quick` for a few minutes)
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/collect.py
-	$(BIN)/python bench/score.py
-	$(BIN)/python bench/engage.py
-	$(BIN)/python bench/dashboard.py
-	$(BIN)/python bench/learn.py
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

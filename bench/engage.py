@@ -1,6 +1,6 @@
 """Offers and personalisation: the tracker's size, and what deciding costs per request.
 
-    python bench/engage.py [--seconds 10]
+    python bench/engage.py [--seconds 10] [--json PATH]
 
 1. tracker.js: the source, as served (whole-line comments and indentation dropped) and served
    gzipped. Goal: under 8 KB gzipped.
@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import collector_rate
+from harness import Figure, collector_rate, write_figures
 
 from leadpulse import demo
 from leadpulse.engage import decide, parse_definition
@@ -64,6 +64,7 @@ def website(pipeline: Pipeline) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     raw, served, zipped = tracker_size()
     rate = decide_rate(50_000)
@@ -84,6 +85,15 @@ def main() -> None:
             "—",
         )
     row("cost deciding adds per request", f"{bare.rps / engaged.rps - 1:.0%}", "—")
+    write_figures(args.json, [
+        Figure("tracker.js served, gzipped", f"{zipped:,} B", zipped, "B",
+               f"{served:,} B served, {raw:,} B source", f"under {GOAL_GZIPPED:,} B",
+               zipped < GOAL_GZIPPED),
+        Figure("decide(), 4 definitions", f"{rate:,.0f} visitors/s", rate, "visitors/s"),
+        Figure("collector batch 1 (SQLite, website model): cost 4 definitions add",
+               f"{bare.rps / engaged.rps - 1:.0%}", (bare.rps / engaged.rps - 1) * 100, "%",
+               f"{engaged.rps:,.0f} req/s with them, {bare.rps:,.0f} without"),
+    ])  # fmt: skip
 
 
 def row(*cells: str) -> None:

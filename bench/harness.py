@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import shutil
@@ -13,10 +15,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
@@ -59,13 +62,15 @@ def wait_ready(url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def server(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+def server(
+    cmd: list[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}/health")
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -74,7 +79,7 @@ def server(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Iter
             proc.kill()
 
 
-def uvicorn_cmd(app: str, port: int, *, factory: bool = False) -> list[str]:
+def uvicorn_cmd(app: str, port: int, *, factory: bool = False, workers: int = 1) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -92,6 +97,8 @@ def uvicorn_cmd(app: str, port: int, *, factory: bool = False) -> list[str]:
         "warning",
         "--no-access-log",
     ]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     return [*cmd, "--factory"] if factory else cmd
 
 
@@ -160,3 +167,76 @@ def collector_rate(setup: Callable[[Pipeline], None], seconds: int) -> WrkResult
     cmd = [sys.executable, "-m", "leadpulse", "serve", "--port", str(port)]
     with server(cmd, port, env):
         return run_wrk(port, batch=1, write_key=write_key, seconds=seconds, connections=32)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of `make bench`'s table: the measure, its figure (formatted, and as a number
+    in `unit` for machines), the ceiling measured in the same run, the goal and whether it is
+    met (None: no goal)."""
+
+    measure: str
+    figure: str
+    value: float
+    unit: str
+    ceiling: str = "—"
+    goal: str = "—"
+    met: bool | None = None
+
+
+def number(value: float, digits: int = 0) -> str:
+    return "—" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def write_figures(path: str | None, figures: list[Figure]) -> None:
+    """`--json PATH`: the script's figures as a list of objects, for bench/all.py."""
+    if path:
+        Path(path).write_text(json.dumps([asdict(f) for f in figures], indent=1) + "\n")
+
+
+def read_figures(path: Path) -> list[Figure]:
+    return [Figure(**row) for row in json.loads(path.read_text())]
+
+
+def markdown(figures: list[Figure]) -> str:
+    lines = ["| measure | figure | ceiling (same run) | goal | met |", "|---|---:|---|---|---|"]
+    for f in figures:
+        met = "—" if f.met is None else ("met" if f.met else "**not met**")
+        lines.append(f"| {f.measure} | {f.figure} | {f.ceiling} | {f.goal} | {met} |")
+    return "\n".join(lines)
+
+
+def load_average() -> str:
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of a process, from /proc, in KiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(rest.split()[0])
+    return found
+
+
+@contextmanager
+def postgres_database(name: str, host: str = "127.0.0.1") -> Iterator[str]:
+    """A fresh PostgreSQL database `name` (dropped first if left over, and afterwards)."""
+    if not name.startswith("lpbench"):
+        raise SystemExit("benchmark databases are named lpbench…")
+    admin = sa.create_engine(f"postgresql+psycopg://postgres@{host}/postgres",
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@{host}/{name}"
+    finally:
+        drop()
+        admin.dispose()

@@ -1,7 +1,7 @@
 """Learning from outcomes: time and held-out ROC AUC of `leadpulse learn`, next to peers fitted
 in the same run on the same split.
 
-    python bench/learn.py [--rows 200000] [--goal-rows 50000]
+    python bench/learn.py [--rows 200000] [--goal-rows 50000] [--json PATH]
 
 Data: X Education's Leads.csv (the sales-filled columns and ids left out), the online shoppers
 sessions without PageValues, a synthetic file of `--goal-rows` rows × 20 columns (the time
@@ -35,6 +35,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import Figure, write_figures
 
 from leadpulse.learn.lookalike import Lookalike
 from leadpulse.learn.modelfile import model_yaml
@@ -192,17 +195,54 @@ def bench(name: str, path: Path, **options: Any) -> list[tuple[str, str, float, 
     return rows
 
 
+PEER_CARDS = ("sklearn LogisticRegression", "optbinning Scorecard")
+GOAL_SECONDS = 10.0
+
+
+def figures(results: list[tuple[str, str, float, float]], goal_rows: int) -> list[Figure]:
+    """Per data set: the command's time (next to the peers' fit times) and the scorecard's AUC
+    (next to the best peer's)."""
+    out = []
+    for name in dict.fromkeys(r[0] for r in results):
+        rows = {model: (auc, seconds) for n, model, auc, seconds in results if n == name}
+        default = next(s for m, (_, s) in rows.items() if m.startswith("learn, whole"))
+        lookalike = rows["learn --lookalike, whole command"][1]
+        peers = {m: v for m, v in rows.items() if m.startswith(("sklearn", "optbinning"))}
+        fits = ", ".join(f"{m.split()[-1]} {s:.1f} s" for m, (_, s) in peers.items())
+        timed_goal = name == f"synthetic {goal_rows:,}"
+        out.append(Figure(
+            f"learn, {name}: whole command / with --lookalike",
+            f"{default:.1f} / {lookalike:.1f} s",
+            default, "s", f"fits alone: {fits}",
+            f"under {GOAL_SECONDS:.0f} s" if timed_goal else "—",
+            default < GOAL_SECONDS if timed_goal else None,
+        ))  # fmt: skip
+        card = rows["learn scorecard (fit)"][0]
+        others = {m: auc for m, (auc, _) in peers.items()}
+        others["learn lookalike"] = rows["learn lookalike (fit)"][0]
+        best_name = max(others, key=lambda m: others[m])
+        best_card = max(auc for m, auc in others.items() if m in PEER_CARDS)
+        out.append(Figure(
+            f"learn, {name}: scorecard ROC AUC (held out)", f"{card:.4f}", card, "AUC",
+            f"best other {others[best_name]:.4f} ({best_name})",
+            "≥ peer scorecards, within 0.01 of the best",
+            card >= best_card and card >= others[best_name] - 0.01,
+        ))  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, default=200_000, help="0: leave this file out")
     parser.add_argument("--goal-rows", type=int, default=50_000)
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     results = []
     results += bench("Leads.csv", DATA / "x-education" / "Leads.csv", exclude=LEADS_LEAKY)
     shoppers = DATA / "online-shoppers" / "online_shoppers_intention.csv"
     results += bench("shoppers", shoppers, exclude=("PageValues",))
     with tempfile.TemporaryDirectory() as folder:
-        for rows in (args.goal_rows, args.rows):
+        for rows in (args.goal_rows, args.rows) if args.rows else (args.goal_rows,):
             path = Path(folder) / f"synthetic-{rows}.csv"
             synthetic(path, rows)
             results += bench(f"synthetic {rows:,}", path)
@@ -211,6 +251,7 @@ def main() -> None:
         shown_auc = "" if math.isnan(auc) else f"{auc:.4f}"
         shown_time = "" if math.isnan(seconds) else f"{seconds:.1f}"
         print(f"{name:<18} {model:<36} {shown_auc:>8} {shown_time:>8}")
+    write_figures(args.json, figures(results, args.goal_rows))
 
 
 if __name__ == "__main__":

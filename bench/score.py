@@ -1,6 +1,6 @@
 """Scoring cost: incremental per event (3 models × 30 rules) and rescore throughput.
 
-    python bench/score.py [--events 1000000] [--seconds 10]
+    python bench/score.py [--events 1000000] [--seconds 10] [--keep-db FILE] [--json PATH]
 
 1. The engine alone: events/s through `Scorer.apply_event` with 3 generated models of 30
    rules each (event, metric and trait rules mixed, as in docs/examples/models).
@@ -21,7 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import collector_rate
+from harness import Figure, collector_rate, write_figures
 
 from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
@@ -92,9 +92,9 @@ def collector_share(seconds: int) -> tuple[float, float]:
     return bare.rps, collector_rate(models, seconds).rps
 
 
-def rescore_rate(n: int) -> tuple[int, float]:
-    tmp = tempfile.mkdtemp(prefix="lp-bench-")
-    url = f"sqlite:///{tmp}/rescore.db"
+def rescore_rate(n: int, url: str | None = None) -> tuple[int, float]:
+    """`n` events stored (in `url`, default a fresh SQLite file) and rescored."""
+    url = url or f"sqlite:///{tempfile.mkdtemp(prefix='lp-bench-')}/rescore.db"
     engine = create_engine(url)
     migrate.upgrade(engine)
     pipeline = Pipeline(Settings(database_url=url), engine)
@@ -127,10 +127,26 @@ def rescore_rate(n: int) -> tuple[int, float]:
     return replayed, replayed / elapsed
 
 
+def figures(engine: float, bare: float, scored: float, replayed: int, rps: float) -> list[Figure]:
+    added = bare / scored - 1
+    return [
+        Figure("scoring engine alone, 3 models × 30 rules", f"{engine:,.0f} events/s",
+               engine, "events/s"),
+        Figure("collector batch 1 (SQLite): cost 3 models × 30 rules add", f"{added:.0%}",
+               added * 100, "%", f"{scored:,.0f} req/s scored, {bare:,.0f} without models",
+               "at most 25 %", added <= 0.25),
+        Figure(f"rescore of {replayed:,} stored events (SQLite)", f"{rps:,.0f} events/s", rps,
+               "events/s", f"engine alone {engine:,.0f} events/s", "100,000 events/s",
+               rps >= 100_000),
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--keep-db", default=None, help="rescore in this SQLite file and keep it")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     rate = engine_rate(50_000)
     print("| measure | figure | goal |")
@@ -142,8 +158,10 @@ def main() -> None:
     print(f"| collector batch 1, no models (ceiling) | {bare:,.0f} req/s | — |")
     print(f"| collector batch 1, 3 models x 30 rules | {scored:,.0f} req/s | — |")
     print(f"| cost scoring adds per event | {added:.0%} | at most 25 % |")
-    replayed, rps = rescore_rate(args.events)
+    keep = f"sqlite:///{Path(args.keep_db).resolve()}" if args.keep_db else None
+    replayed, rps = rescore_rate(args.events, keep)
     print(f"| rescore of {replayed:,} stored events | {rps:,.0f} events/s | 100,000 events/s |")
+    write_figures(args.json, figures(rate, bare, scored, replayed, rps))
 
 
 if __name__ == "__main__":
