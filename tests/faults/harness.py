@@ -429,7 +429,8 @@ def scores(db_url: str, model: str = "load") -> Scores:
                 ),
                 {"m": model},
             ):
-                ledger[subject(lead, visitor)] = round(float(points), 6)
+                key = subject(lead, visitor)  # a lead's rows include its visitors' earlier ones
+                ledger[key] = round(ledger.get(key, 0.0) + float(points), 6)
             for lead, visitor, n in conn.execute(
                 sa.text(
                     "SELECT lead_id, visitor_id, COUNT(*) FROM events GROUP BY lead_id, visitor_id"
@@ -466,14 +467,15 @@ def new_run() -> str:
     return "r" + uuid.uuid4().hex[:8]
 
 
-def identify(base: str, write_key: str, anonymous_id: str) -> int:
-    """Make a visitor a lead through the collector, as the tracker's identify does."""
+def identify(base: str, write_key: str, anonymous_id: str, email: str | None = None) -> int:
+    """Make a visitor a lead through the collector, as the tracker's identify does; visitors
+    given the same `email` become one lead (one person's devices)."""
     answer = httpx.post(
         base + "/v1/identify",
         json={
             "write_key": write_key,
             "anonymous_id": anonymous_id,
-            "traits": {"email": f"{anonymous_id}@example.com"},
+            "traits": {"email": email or f"{anonymous_id}@example.com"},
         },
         headers={"user-agent": BROWSER},
         timeout=30,
@@ -599,3 +601,26 @@ def webhook_outage(
     doubled = {message_id: n for message_id, n in received.items() if n > 1}
     assert not doubled, f"delivered more than once (message id: times): {doubled}"
     assert signed, "a delivery's signature does not verify"
+
+
+def check_identity(db_url: str) -> None:
+    """Identified visitors' events all belong to their lead, and their scoring state is the
+    lead's (no visitor state left beside it) — also for visitors identified mid-load, whose
+    earlier anonymous visits every worker may still remember."""
+    engine = create_engine(db_url)
+    astray = (
+        "SELECT COUNT(*) FROM events e JOIN visitors v ON v.id = e.visitor_id "
+        "WHERE v.lead_id IS NOT NULL AND (e.lead_id IS NULL OR e.lead_id <> v.lead_id)"
+    )
+    beside = (
+        "SELECT COUNT(*) FROM score_states s JOIN visitors v ON v.id = s.visitor_id "
+        "WHERE v.lead_id IS NOT NULL"
+    )
+    try:
+        with engine.connect() as conn:
+            events = conn.execute(sa.text(astray)).scalar()
+            states = conn.execute(sa.text(beside)).scalar()
+    finally:
+        engine.dispose()
+    assert events == 0, f"{events} events of identified visitors are not their lead's"
+    assert states == 0, f"{states} identified visitors still have a scoring state of their own"

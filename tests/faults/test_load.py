@@ -17,6 +17,7 @@ from tests.faults.harness import (
     ON_POSTGRES,
     LoadResult,
     Server,
+    check_identity,
     check_scoring,
     identify,
     load,
@@ -33,7 +34,8 @@ pytestmark = [pytest.mark.faults, *ON_POSTGRES]
 EVENTS = 200_000
 SECONDS = 60
 HOT = 20
-"""Visitors that get a quarter of the batches; the first half of them are identified leads."""
+"""Visitors that get a quarter of the batches. The first half of them are three leads' devices,
+so batches of one lead arrive at once from different visitors on both workers."""
 LOAD = {
     "events": EVENTS,
     "seconds": SECONDS,
@@ -46,10 +48,10 @@ LOAD = {
 
 
 def start_load_with_leads(server: Server, write_key: str) -> str:
-    """A run id whose first hot visitors are leads before the load begins."""
+    """A run id whose first hot visitors are three leads before the load begins."""
     run = new_run()
     for n in range(HOT // 2):
-        identify(server.base, write_key, visitor_id(run, n))
+        identify(server.base, write_key, visitor_id(run, n), f"{run}-lead{n % 3}@example.com")
     return run
 
 
@@ -64,6 +66,10 @@ def test_two_workers_store_and_score_every_event_of_the_load(pg_db: str, tmp_pat
     with running(server):
         run = start_load_with_leads(server, write_key)
         with load(tmp_path, server.port, write_key, run, **LOAD) as generator:
+            time.sleep(SECONDS / 3)
+            # Four hot visitors, seen anonymous on both workers by now, become two leads.
+            for n in range(HOT // 2, HOT // 2 + 4):
+                identify(server.base, write_key, visitor_id(run, n), f"{run}-late{n % 2}@x.example")
             result = generator.wait()
     print(show(result))
     assert result.summary["errors"] == {}, show(result)
@@ -72,6 +78,7 @@ def test_two_workers_store_and_score_every_event_of_the_load(pg_db: str, tmp_pat
     assert result.acked <= stored, missing(result.acked, stored)
     assert len(result.acked) == result.summary["events_acked"]
     check_scoring(pg_db, replay=False)  # a lost update shows without a replay
+    check_identity(pg_db)
 
 
 @pytest.mark.timeout(600)
