@@ -31,11 +31,17 @@ from harness import Figure, load_average, markdown, read_figures, write_figures
 HERE = Path(__file__).resolve().parent
 
 
-def steps(quick: bool, events_db: Path) -> list[tuple[str, str, list[str]]]:
+def steps(quick: bool, events_db: Path, only: set[str]) -> list[tuple[str, str, list[str]]]:
     """(group, script, arguments) in the order they run."""
     seconds = "3" if quick else "10"
     events = "200000" if quick else "1000000"
     collect = ["--seconds", seconds]
+    # memory.py measures on the events score.py stored, or stores them itself if that is left out
+    stored = (
+        ["--events", events]
+        if only and "score" not in only
+        else ["--database-url", f"sqlite:///{events_db}"]
+    )
     return [
         ("collect", "collect.py", [*collect, "--database", "sqlite"]),
         ("collect", "collect.py", [*collect, "--database", "postgresql"]),
@@ -44,8 +50,7 @@ def steps(quick: bool, events_db: Path) -> list[tuple[str, str, list[str]]]:
          ["--seconds", "5", "--leads", "50"] if quick else ["--seconds", "20", "--leads", "200"]),
         ("score", "score.py",
          ["--events", events, "--seconds", seconds, "--keep-db", str(events_db)]),
-        ("memory", "memory.py",
-         ["--database-url", f"sqlite:///{events_db}", "--seconds", seconds]),
+        ("memory", "memory.py", [*stored, "--seconds", seconds]),
         ("engage", "engage.py", ["--seconds", seconds]),
         ("dashboard", "dashboard.py", ["--runs", "5" if quick else "30"]),
         ("learn", "learn.py", ["--rows", "0"]),
@@ -82,7 +87,8 @@ def main() -> None:
     figures: list[Figure] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="lp-bench-all-") as tmp:
-        for i, (group, script, arguments) in enumerate(steps(args.quick, Path(tmp) / "events.db")):
+        events_db = Path(tmp) / "events.db"
+        for i, (group, script, arguments) in enumerate(steps(args.quick, events_db, only)):
             if only and group not in only:
                 continue
             found, note = run_step(script, arguments, Path(tmp) / f"{i}.json")
