@@ -33,6 +33,8 @@ def _decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
         raise InvalidInput(f"{message} at {field}" if field else message, field=field) from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise InvalidInput("the request body is nested too deeply") from None
 
 
 def decode_batch(body: bytes, *, max_events: int, max_properties_bytes: int) -> Batch:

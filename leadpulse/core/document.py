@@ -22,6 +22,7 @@ _T = TypeVar("_T")
 _C = TypeVar("_C", bound=str)
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 OPERATOR_NAMES = (
     "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains", "matches",
@@ -80,7 +81,7 @@ def read(
 def load_yaml(text: str | bytes, source: str, error: type[DocumentError] = DocumentError) -> Any:
     """Decode YAML (JSON is YAML); a syntax error names the source, line and column."""
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -88,6 +89,42 @@ def load_yaml(text: str | bytes, source: str, error: type[DocumentError] = Docum
         raise error(f"{source}: {where}invalid YAML: {problem}") from err
     except yaml.YAMLError as err:
         raise error(f"{source}: invalid YAML: {' '.join(str(err).split())}") from err
+    except RecursionError:
+        raise error(f"{source}: nested too deeply") from None
+    return _whole_characters(data, source, error)
+
+
+def _whole_characters(data: Any, source: str, error: type[DocumentError]) -> Any:
+    """Join the two UTF-16 halves PyYAML leaves of JSON's escaped characters beyond the
+    Basic Multilingual Plane (`"\\ud83d\\ude00"` is one emoji); a half on its own is not text
+    (no database or JSON encoder takes it), so it is refused by name."""
+    seen: set[int] = set()
+
+    def whole(value: Any) -> Any:
+        if isinstance(value, str):
+            if not _SURROGATE.search(value):
+                return value
+            try:
+                return value.encode("utf-16", "surrogatepass").decode("utf-16")
+            except UnicodeDecodeError:
+                shown = ascii(value)[:80]
+                raise error(
+                    f"{source}: {shown} holds half of a UTF-16 surrogate pair, not a character"
+                ) from None
+        if isinstance(value, list | dict) and id(value) not in seen:
+            seen.add(id(value))  # YAML anchors share values, and may refer to themselves
+            if isinstance(value, list):
+                value[:] = [whole(v) for v in value]
+            else:
+                items = [(whole(k), whole(v)) for k, v in value.items()]
+                value.clear()
+                value.update(items)
+        return value
+
+    try:
+        return whole(data)
+    except RecursionError:
+        raise error(f"{source}: nested too deeply") from None
 
 
 def mapping(value: Any, path: str) -> dict[str, Any]:

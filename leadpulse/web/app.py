@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -79,12 +80,35 @@ _HANDLERS: dict[Any, Any] = {
 }
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape: a machine code, a readable message, the field it is about."""
+
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": ErrorBody,
+        "description": "Refused: a missing or wrong key (401), an invalid request (400), "
+        "nothing found (404), a conflict (409), too large (413)",
+    }
+}
+"""Every operation's error answer, in place of FastAPI's 422 (invalid requests are a 400 here)."""
+
+
 def build_api(pipeline: Pipeline) -> FastAPI:
     api = FastAPI(
         title="Leadpulse API",
         version=__version__,
         description="Admin API of Leadpulse. Authenticate with `Authorization: Bearer lp_sk_…`.",
         exception_handlers=_HANDLERS,
+        responses=ERRORS,
     )
     auth = [Depends(require_key(pipeline.engine))]
     api.include_router(leads_api.router(pipeline), dependencies=auth)

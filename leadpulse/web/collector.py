@@ -198,9 +198,15 @@ class Collector:
                 )
                 await self.pipeline.collect(site, batch, ctx)
         except LeadpulseError as exc:
-            headers["x-leadpulse-error"] = exc.message[:200]
+            headers["x-leadpulse-error"] = _header_text(exc.message)[:200]
             return Response(PIXEL, status_code=exc.status, media_type="image/gif", headers=headers)
         return Response(PIXEL, media_type="image/gif", headers=headers)
+
+
+def _header_text(message: str) -> str:
+    """A message as a header value, which is bytes 0x20-0x7e: the rest (a visitor's URL can
+    hold any character) as Python escapes, `\\u20ac` for `€`."""
+    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in message)
 
 
 def _encode(batch: Batch) -> bytes:

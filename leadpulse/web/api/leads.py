@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field
 from sqlalchemy.engine import Connection, Engine
 
-from leadpulse.collect.decode import json_size
 from leadpulse.core import clock
-from leadpulse.core.errors import InvalidInput, NotFound
+from leadpulse.core.errors import NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import visitors as visitor_store
-from leadpulse.store.lead_list import LeadFilter, list_leads
+from leadpulse.store.lead_list import SORTABLE, LeadFilter, list_leads
+from leadpulse.web.api.bodies import Body
 from leadpulse.web.api.present import (
     lead_detail,
     lead_summary,
@@ -25,7 +25,7 @@ from leadpulse.web.api.present import (
 )
 
 
-class LeadIn(BaseModel):
+class LeadIn(Body):
     """A lead from a CRM, a lead form or an ad platform. Top-level fields are traits too."""
 
     email: str | None = None
@@ -36,26 +36,17 @@ class LeadIn(BaseModel):
     source: str | None = Field(None, description="Where the lead came from, e.g. facebook_lead_ads")
     traits: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("*")
-    @classmethod
-    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
-        try:
-            json_size(value, info.field_name or "body")
-        except InvalidInput as exc:
-            raise ValueError(exc.message) from None
-        return value
 
-
-class OutcomeIn(BaseModel):
+class OutcomeIn(Body):
     outcome: Literal["won", "lost"]
-    value: float | None = Field(None, ge=0)
+    value: float | None = Field(None, ge=0, strict=True)  # not true/false or "12"
     currency: str | None = Field(None, min_length=3, max_length=3)
     at: datetime | None = None
     owner: str | None = None
     note: str | None = Field(None, max_length=5000)
 
 
-class StageIn(BaseModel):
+class StageIn(Body):
     model: str = Field(description="The scoring model whose stage is set")
     stage: str | None = Field(description="One of the model's stages; null: the points decide")
 
@@ -67,6 +58,10 @@ def alive(conn: Connection, lead_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no lead {lead_id}", field="id")
     return row
+
+
+SORT = {"pattern": f"^-?({'|'.join(sorted(SORTABLE))})$"}
+"""What `sort` takes, for the OpenAPI description; the handler's error names the choices."""
 
 
 def router(pipeline: Pipeline) -> APIRouter:
@@ -92,7 +87,9 @@ def router(pipeline: Pipeline) -> APIRouter:
 
     @r.get("")
     def get_leads(
-        sort: str = "-score",
+        sort: Annotated[
+            str, Query(description="a column, - for descending", json_schema_extra=SORT)
+        ] = "-score",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: str | None = None,
         q: Annotated[str | None, Query(description="search name, email, phone, company")] = None,

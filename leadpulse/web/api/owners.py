@@ -3,10 +3,10 @@ call-backs created by automations)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from leadpulse.core import clock
@@ -14,14 +14,15 @@ from leadpulse.core.document import KEY
 from leadpulse.core.errors import InvalidInput, NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import owners as owner_store
+from leadpulse.web.api.bodies import Body
 
 
-class ManagerIn(BaseModel):
+class ManagerIn(Body):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=32)
     team: str | None = Field(default=None, max_length=64)
-    active: bool = True
+    active: bool = Field(default=True, strict=True)  # not "yes" or 1
 
 
 def router(pipeline: Pipeline) -> APIRouter:
@@ -33,7 +34,10 @@ def router(pipeline: Pipeline) -> APIRouter:
             return {"items": owner_store.list_managers(conn)}
 
     @r.put("/v1/managers/{key}")
-    async def put_manager(key: str, body: ManagerIn) -> dict[str, Any]:
+    async def put_manager(
+        key: Annotated[str, Path(json_schema_extra={"pattern": f"^{KEY.pattern}$"})],
+        body: ManagerIn,
+    ) -> dict[str, Any]:
         """Create or update a manager; round-robin assignment takes the active ones."""
         if not KEY.fullmatch(key):
             raise InvalidInput("a manager key is 1-64 lowercase letters, digits, '_' or '-'",

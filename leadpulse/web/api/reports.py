@@ -17,7 +17,13 @@ def router(pipeline: Pipeline) -> APIRouter:
     def get_report(
         name: str,
         model: Annotated[str | None, Query(description="whose bands and stages")] = None,
-        by: Annotated[str | None, Query(description=f"conversion by {', '.join(GROUPS)}")] = None,
+        by: Annotated[
+            str | None,
+            Query(
+                description=f"conversion by {', '.join(GROUPS)} (empty: channel)",
+                json_schema_extra={"enum": ["", *GROUPS]},
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """One report (`funnel`, `conversion`, `managers`, `response`, `bands`) with the model
         it read."""

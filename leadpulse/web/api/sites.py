@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from leadpulse.core.types import Site
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import sites as site_store
+from leadpulse.web.api.bodies import Body
 
 
-class SiteIn(BaseModel):
+class SiteIn(Body):
     name: str = Field(min_length=1, max_length=200)
     domains: list[str] = Field(default_factory=list)
     key: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")

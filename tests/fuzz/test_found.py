@@ -1,0 +1,144 @@
+"""What the fuzzers found, each kept as a plain example that failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from starlette.testclient import TestClient
+
+from leadpulse.store.schema import events as event_table
+
+DOCUMENT_PATHS = ["/v1/models", "/v1/offers", "/v1/segments", "/v1/automations"]
+
+
+@pytest.mark.parametrize("path", DOCUMENT_PATHS)
+def test_half_a_surrogate_pair_in_a_document_is_a_400(
+    client: TestClient, auth: dict[str, str], path: str
+) -> None:
+    """PyYAML turns the JSON escape `\\ud800` into half a character, which the error message
+    repeated and no JSON encoder writes: a 500 instead of the error."""
+    for body in ['{"\\ud800": 1}', 'key: "x\\udc00"\n']:
+        for r in (
+            client.post(f"{path}/validate", content=body, headers=auth),
+            client.put(f"{path}/some-key", content=body, headers=auth),
+        ):
+            assert r.status_code == 400, r.text
+            assert "surrogate" in r.json()["error"]["message"]
+
+
+def test_escaped_characters_beyond_the_basic_plane_are_read_whole(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    """`json.dumps` writes an emoji as two escaped halves; the model's name is the emoji."""
+    model = {
+        "key": "smile",
+        "name": "Smile \U0001f600",
+        "rules": [{"key": "seen", "when": {"event": "page_view"}, "points": 1}],
+    }
+    r = client.put("/v1/models/smile", content=json.dumps(model), headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Smile \U0001f600"
+    assert client.get("/v1/models/smile", headers=auth).json()["name"] == "Smile \U0001f600"
+
+
+@pytest.mark.parametrize("path", DOCUMENT_PATHS)
+def test_a_document_nested_too_deeply_is_a_400(
+    client: TestClient, auth: dict[str, str], path: str
+) -> None:
+    """The YAML reader recursed until Python gave up: a 500."""
+    r = client.post(f"{path}/validate", content="[" * 1000 + "]" * 1000, headers=auth)
+    assert r.status_code == 400, r.text
+    assert "nested too deeply" in r.json()["error"]["message"]
+
+
+def test_an_outcome_value_is_a_number_not_a_boolean(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    lead = client.post("/v1/leads", json={"email": "a@shop.example"}, headers=auth).json()
+    path = f"/v1/leads/{lead['lead']['id']}/outcome"
+    for value in [False, "12"]:
+        r = client.post(path, json={"outcome": "won", "value": value}, headers=auth)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["field"] == "value"
+    assert (
+        client.post(path, json={"outcome": "won", "value": 12}, headers=auth).json()["value"] == 12
+    )
+
+
+def test_a_manager_is_active_or_not_never_yes(client: TestClient, auth: dict[str, str]) -> None:
+    for active in ["yes", 1]:
+        r = client.put("/v1/managers/ann", json={"name": "Ann", "active": active}, headers=auth)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["field"] == "active"
+    r = client.put("/v1/managers/ann", json={"name": "Ann", "active": False}, headers=auth)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("path", ["/v1/collect", "/v1/identify"])
+def test_a_tracking_body_nested_too_deeply_is_a_400(
+    client: TestClient, site: dict[str, str], path: str
+) -> None:
+    """msgspec gave up with a RecursionError on 100,000 nested lists (200 kB, under the body
+    limit): a 500."""
+    nested = "[" * 100_000 + "]" * 100_000
+    inside = (
+        f'"traits": {{"a": {nested}}}'
+        if path == "/v1/identify"
+        else f'"events": [{{"id": "1", "type": "x", "properties": {{"a": {nested}}}}}]'
+    )
+    body = f'{{"write_key": "{site["write_key"]}", "anonymous_id": "a", {inside}}}'
+    r = client.post(path, content=body)
+    assert r.status_code == 400, r.text
+    assert "nested too deeply" in r.json()["error"]["message"]
+
+
+def test_a_pixel_error_about_any_url_is_a_header_value(
+    client: TestClient, site: dict[str, str]
+) -> None:
+    """The refusal named the page's origin in the `x-leadpulse-error` header, which only
+    takes Latin-1: a page at `https://€.example` was a 500."""
+    query = {"k": site["write_key"], "a": "anon", "u": "https://€.example/"}
+    r = client.get("/v1/p.gif", params=query)
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "image/gif"
+    assert "https://\\u20ac.example" in r.headers["x-leadpulse-error"]
+
+
+def test_nul_in_any_admin_body_is_refused_by_name(
+    client: TestClient, auth: dict[str, str], stocked: dict[str, Any]
+) -> None:
+    """Only the lead upsert refused NUL characters: on PostgreSQL a manager's, a site's or an
+    outcome's text with one was "a number in the request is out of range", on SQLite stored."""
+    lead = stocked["leads"][0]
+    for method, path, body, field in [
+        ("PUT", "/v1/managers/bob", {"name": "B\x00b"}, "name"),
+        ("PUT", "/v1/managers/bob", {"name": "Bob", "team": "\x00"}, "team"),
+        ("POST", "/v1/sites", {"name": "Sh\x00p"}, "name"),
+        ("POST", f"/v1/leads/{lead}/outcome", {"outcome": "won", "note": "\x00"}, "note"),
+        ("PUT", f"/v1/leads/{lead}/stage", {"model": "website", "stage": "s\x00l"}, "stage"),
+    ]:
+        r = client.request(method, path, json=body, headers=auth)
+        assert r.status_code == 400, (path, r.text)
+        assert r.json()["error"]["field"] == field, r.text
+        assert "NUL" in r.json()["error"]["message"], r.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline._store_events counts every record whose id was inserted as new, so an id "
+    "twice in one batch is accepted (and scored) twice but stored once; leadpulse/pipeline is "
+    "being changed by another engineer, who has the report",
+)
+def test_an_id_twice_in_one_batch_is_stored_once_and_counted_once(
+    client: TestClient, site: dict[str, str], engine: Engine
+) -> None:
+    events = [{"id": "same", "type": "page_view"}, {"id": "same", "type": "click"}]
+    body = {"write_key": site["write_key"], "anonymous_id": "a", "events": events}
+    answer = client.post("/v1/collect", json=body).json()
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(event_table)).scalar_one()
+    assert (answer["accepted"], answer["duplicates"], stored) == (1, 1, 1)
