@@ -33,8 +33,8 @@ test: $(VENV)/.installed-dev lint typecheck
 	scripts/install-chromium
 	$(BIN)/pytest
 
-## test-faults: the long load and fault tests (tests/faults, marker `faults`; PostgreSQL ones
-## need LEADPULSE_TEST_DATABASE_URL) and the long fuzz run; about 12 minutes
+## test-faults: the long load and fault tests (tests/faults, marker `faults`, about 8 minutes;
+## PostgreSQL ones need LEADPULSE_TEST_DATABASE_URL), then the long fuzz run (tests/fuzz)
 test-faults: $(VENV)/.installed-dev
 	$(BIN)/pytest -m faults tests/faults
 	LEADPULSE_FUZZ_EXAMPLES=2000 $(BIN)/pytest tests/fuzz
