@@ -65,6 +65,12 @@ TABLE: tuple[Setting, ...] = (
         "commit_max_units", 500, "Group commit: most requests written in one transaction.", int
     ),
     Setting(
+        "writer_connections",
+        4,
+        "PostgreSQL: connections each server process writes on at once (SQLite has one writer).",
+        int,
+    ),
+    Setting(
         "trust_proxy_headers",
         False,
         "Take the client IP from X-Forwarded-For (only behind your own reverse proxy).",
@@ -124,6 +130,7 @@ class Settings:
     max_properties_bytes: int = 8_192
     rate_limit_per_minute: int = 600
     commit_max_units: int = 500
+    writer_connections: int = 4
     trust_proxy_headers: bool = False
     region_database: str | None = None
     default_phone_region: str | None = None

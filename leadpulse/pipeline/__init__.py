@@ -126,7 +126,7 @@ class Pipeline:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.writer = Writer(engine, settings.commit_max_units)
+        self.writer = Writer(engine, settings.commit_max_units, settings.writer_connections)
         self.geo = GeoLookup(settings.region_database)
         self._sites: dict[str, Site] = {}
         self._visitors = _Visitors(100_000)

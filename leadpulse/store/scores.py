@@ -120,6 +120,9 @@ def drop_lead_state(conn: Connection, lead_id: int) -> None:
 # -- ledger ----------------------------------------------------------------------------------
 
 _LEDGER_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_LEDGER_ROWS_PER_STATEMENT = 1_000
+"""A rescore of a lead with years of events books thousands of rows; one statement may carry
+at most 65,535 parameters on PostgreSQL (32,766 on SQLite), ten per row."""
 
 
 def add_entries(
@@ -128,18 +131,18 @@ def add_entries(
     visitor_id: int | None,
     entries: Sequence[LedgerEntry],
 ) -> None:
-    if not entries:
-        return
-    params: list[Any] = []
-    for e in entries:
-        params += (lead_id, visitor_id, e.model, e.version, e.rule, e.occurrence, e.points,
-                   e.decays, e.event, e.at)  # fmt: skip
-    sql = (
-        "INSERT INTO score_ledger (lead_id, visitor_id, model_key, model_version, rule_key, "
-        "occurrence, points, decays, event_uid, at) VALUES "
-        + ", ".join([_LEDGER_ROW] * len(entries))
-    )
-    execute(conn, sql, tuple(params))
+    for start in range(0, len(entries), _LEDGER_ROWS_PER_STATEMENT):
+        chunk = entries[start : start + _LEDGER_ROWS_PER_STATEMENT]
+        params: list[Any] = []
+        for e in chunk:
+            params += (lead_id, visitor_id, e.model, e.version, e.rule, e.occurrence, e.points,
+                       e.decays, e.event, e.at)  # fmt: skip
+        sql = (
+            "INSERT INTO score_ledger (lead_id, visitor_id, model_key, model_version, rule_key, "
+            "occurrence, points, decays, event_uid, at) VALUES "
+            + ", ".join([_LEDGER_ROW] * len(chunk))
+        )
+        execute(conn, sql, tuple(params))
 
 
 def ledger(conn: Connection, lead_id: int | None, visitor_id: int | None = None) -> list[Any]:

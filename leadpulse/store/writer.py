@@ -10,8 +10,11 @@ Two ways to run, one contract:
   flushed by one callback at the end of that turn. SQLite statements take microseconds and a
   WAL commit does not fsync, so this is cheaper than handing work to a thread, whose GIL
   hand-offs cost more than the SQL (measured: docs/benchmarks.md).
-- **on a thread of its own** (PostgreSQL, whose round trips must not block the loop; and the
-  CLI, which has no loop).
+- **on threads of its own** (PostgreSQL, whose round trips must not block the loop; and the
+  CLI, which has no loop). On PostgreSQL a writer has a few connections, each a thread taking
+  the next group: a unit spends most of its time waiting for round trips, so groups on several
+  connections overlap. The locks that keep several workers correct (store.locks) keep these
+  correct too.
 
 If a unit raises, the transaction is rolled back and each unit of that group is re-run in a
 transaction of its own, so one bad unit never takes the others down. Units must therefore only
@@ -59,13 +62,15 @@ _STOP = object()
 
 
 class Writer:
-    """Runs units of work on one connection, many per transaction."""
+    """Runs units of work on one connection (SQLite) or a few (PostgreSQL), many units per
+    transaction."""
 
-    def __init__(self, engine: Engine, max_units: int = 500) -> None:
+    def __init__(self, engine: Engine, max_units: int = 500, connections: int = 1) -> None:
         self._engine = engine
         self._max_units = max_units
+        self._connections = 1 if engine.dialect.name == "sqlite" else max(1, connections)
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Job] = []
         self._conn: Connection | None = None
@@ -74,7 +79,7 @@ class Writer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None or self._loop is not None
+        return bool(self._threads) or self._loop is not None
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Start writing; on SQLite, given the server's `loop`, write on that loop."""
@@ -83,15 +88,18 @@ class Writer:
         if loop is not None and self._engine.dialect.name == "sqlite":
             self._loop = loop
             return
-        self._thread = threading.Thread(target=self._drain, name="leadpulse-writer", daemon=True)
-        self._thread.start()
+        for n in range(self._connections):
+            thread = threading.Thread(target=self._drain, name=f"leadpulse-writer-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         """Finish every queued unit, then stop."""
-        if self._thread is not None:
+        for _ in self._threads:
             self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
         if self._loop is not None:
             self._flush()
             if self._conn is not None:
@@ -134,7 +142,7 @@ class Writer:
     # -- on a thread ---------------------------------------------------------------------
 
     def _submit(self, job: _Job) -> None:
-        if self._thread is None:
+        if not self._threads:
             raise RuntimeError("the writer is not started")
         self._queue.put(job)
 
