@@ -10,7 +10,10 @@ from leadpulse.core.errors import Forbidden, InvalidInput, RateLimited
 def normalise_domain(text: str) -> str:
     """`https://www.Shop.example:443/x` → `shop.example` (subdomains match it too)."""
     value = text.strip().lower()
-    host = urlsplit(value if "//" in value else "//" + value).hostname or ""
+    try:
+        host = urlsplit(value if "//" in value else "//" + value).hostname or ""
+    except ValueError:  # an unbalanced "[" or a bracketed host that is not an IP address
+        host = ""
     host = host.removeprefix("www.")
     if not host or " " in host or ("." not in host and host != "localhost"):
         raise InvalidInput(f"not a domain name: {text!r}", field="domains")
@@ -26,7 +29,10 @@ def origin_allowed(origin: str | None, domains: tuple[str, ...]) -> bool:
     """
     if not origin or not domains or origin == "null":
         return not domains or not origin
-    host = (urlsplit(origin).hostname or "").lower()
+    try:
+        host = (urlsplit(origin).hostname or "").lower()
+    except ValueError:  # not an origin a browser sends: `http://[`
+        return False
     return any(host == d or host.endswith("." + d) for d in domains)
 
 

@@ -215,7 +215,10 @@ def _encode(batch: Batch) -> bytes:
 
 def _check_page_origin(url: str | None, site: Site) -> None:
     if url and site.domains:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unbalanced "[" in the host
+            raise InvalidInput("the page (u=) is not a URL", field="u") from None
         check_origin(f"{parts.scheme}://{parts.netloc}", site.domains)
 
 

@@ -127,8 +127,57 @@ def test_nul_in_any_admin_body_is_refused_by_name(
         assert "NUL" in r.json()["error"]["message"], r.text
 
 
+def test_a_malformed_host_is_refused_not_a_500(
+    client: TestClient, auth: dict[str, str], site: dict[str, str]
+) -> None:
+    """`urlsplit` raises on an unbalanced `[` (an IPv6 host): a site's domain, a browser's
+    Origin and the pixel's page URL were each a 500."""
+    r = client.post("/v1/sites", json={"name": "Shop", "domains": ["http://["]}, headers=auth)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "domains", r.text
+    event = {"id": "e1", "type": "page_view"}
+    body = {"write_key": site["write_key"], "anonymous_id": "a", "events": [event]}
+    r = client.post("/v1/collect", json=body, headers={"origin": "http://[x"})
+    assert r.status_code == 403 and r.json()["error"]["field"] == "origin", r.text
+    r = client.get("/v1/p.gif", params={"k": site["write_key"], "a": "a", "u": "http://[x/"})
+    assert r.status_code == 400 and "u=" in r.headers["x-leadpulse-error"]
+
+
+def test_times_are_iso_text_not_unix_numbers(client: TestClient, auth: dict[str, str]) -> None:
+    """The description says date-time; pydantic also read `0.0` as 1970 (a filter that silently
+    matched everything, an outcome dated 1970)."""
+    for query in ["created_before=0.0", "created_after=-1.4e-45", "created_after=1796000000"]:
+        r = client.get(f"/v1/leads?{query}", headers=auth)
+        assert r.status_code == 400, r.text
+        assert "ISO 8601" in r.json()["error"]["message"]
+    assert client.get("/v1/leads?created_after=2026-11-22T10:00:00Z", headers=auth).is_success
+    lead = client.post("/v1/leads", json={"email": "a@shop.example"}, headers=auth).json()
+    path = f"/v1/leads/{lead['lead']['id']}/outcome"
+    r = client.post(path, json={"outcome": "won", "at": 2_000_000}, headers=auth)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "at", r.text
+    r = client.post(path, json={"outcome": "won", "at": "2026-11-22T10:00:00Z"}, headers=auth)
+    assert r.json()["at"] == "2026-11-22T10:00:00.000Z", r.text
+
+
 @pytest.mark.xfail(
     strict=True,
+    raises=ValueError,
+    reason="automate/parse.py _webhook calls urlsplit(url) outside a try: ValueError for "
+    "'http://[' is a 500; leadpulse/automate is outside what this change may edit",
+)
+def test_an_automation_with_a_malformed_webhook_url_is_a_400(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    document = (
+        "key: hook\nname: Hook\nwhen: {event: {type: ping}}\n"
+        "actions:\n  - webhook: {url: 'http://[', secret: 'a-secret-of-enough-length'}\n"
+    )
+    r = client.post("/v1/automations/validate", content=document, headers=auth)
+    assert r.status_code == 400, r.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
     reason="pipeline._store_events counts every record whose id was inserted as new, so an id "
     "twice in one batch is accepted (and scored) twice but stored once; leadpulse/pipeline is "
     "being changed by another engineer, who has the report",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ValidationInfo, field_validator
 
 from leadpulse.collect.decode import json_size
 from leadpulse.core.errors import InvalidInput
@@ -22,3 +24,19 @@ class Body(BaseModel):
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
         return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+    ):
+        raise ValueError("a time is ISO 8601 text, e.g. 2026-11-22T10:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_only)]
+"""A time in a body or a query: ISO 8601 text, as documented (pydantic alone also reads a
+number, `0.0` or `1796000000`, as Unix seconds)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -16,7 +15,7 @@ from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import visitors as visitor_store
 from leadpulse.store.lead_list import SORTABLE, LeadFilter, list_leads
-from leadpulse.web.api.bodies import Body
+from leadpulse.web.api.bodies import Body, Moment
 from leadpulse.web.api.present import (
     lead_detail,
     lead_summary,
@@ -41,7 +40,7 @@ class OutcomeIn(Body):
     outcome: Literal["won", "lost"]
     value: float | None = Field(None, ge=0, strict=True)  # not true/false or "12"
     currency: str | None = Field(None, min_length=3, max_length=3)
-    at: datetime | None = None
+    at: Moment | None = None
     owner: str | None = None
     note: str | None = Field(None, max_length=5000)
 
@@ -98,8 +97,8 @@ def router(pipeline: Pipeline) -> APIRouter:
         channel: str | None = None,
         country: str | None = None,
         min_score: float | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
+        created_after: Moment | None = None,
+        created_before: Moment | None = None,
         model: Annotated[
             str | None, Query(description="whose band and stage (default: the first model)")
         ] = None,
