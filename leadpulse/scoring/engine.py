@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from leadpulse.core.compare import lookup
-from leadpulse.scoring.conditions import compare, compiled_fields, fields_match
+from leadpulse.scoring.conditions import FieldsTest, compare, compiled_fields
 from leadpulse.scoring.learned import Learned
 from leadpulse.scoring.model import (
     AllCond,
@@ -40,6 +40,7 @@ from leadpulse.scoring.model import (
 )
 from leadpulse.scoring.state import (
     State,
+    Stats,
     decayed,
     merge_states,
     metric_value,
@@ -147,35 +148,27 @@ class Scorer:
         `{site_average: session_seconds}` compares with)."""
         self.models = _in_dependency_order(models)
         self.site_averages = dict(site_averages or {})
-        self._plans = {p.model.key: _Plan(p.model) for p in self.models}
-        self._has_state_rules = any(plan.state or plan.learned for plan in self._plans.values())
-        self._reads_totals = any(plan.reads_totals for plan in self._plans.values())
-        self._counted = {
-            count_key(n.metric): n.metric
-            for p in self.models
-            for r in p.model.rules
-            for n in _walk(r.when)
-            if isinstance(n, MetricCond) and isinstance(n.metric, CountMetric)
-        }
+        self._plans = [_Plan(p) for p in self.models]
+        self._has_state_rules = any(plan.state or plan.learned for plan in self._plans)
+        self._reads_totals = any(plan.reads_totals for plan in self._plans)
+        self._counted = _Counted(self.models)
 
     # -- reading ---------------------------------------------------------------------------
 
     def score(self, state: State, now: int) -> dict[str, Score]:
         """Every model's total, band and stage at `now` (decay is exact at read time)."""
-        return {p.model.key: self._score(p, state, now) for p in self.models}
-
-    def _score(self, published: Published, state: State, now: int) -> Score:
-        model = published.model
-        ms = state["models"].get(model.key)
-        total = 0.0 if ms is None else total_of(ms, now, _half_life_ms(model))
-        total = clamp(total, model.cap_min, model.cap_max)
-        return Score(
-            model.key,
-            published.version,
-            round(total, 2),
-            band_of(model.bands, total),
-            held_stage(model, state) or band_of(model.stages, total),
-        )
+        models = state["models"]
+        pins = state.get("pins") or {}
+        scores: dict[str, Score] = {}
+        for plan in self._plans:
+            key, model = plan.key, plan.model
+            ms = models.get(key)
+            total = plan.clamped(0.0 if ms is None else total_of(ms, now, plan.half_life))
+            pinned = pins.get(key)  # a stage held by hand, if the model still has it
+            held = pinned if pinned is not None and pinned in plan.stage_names else None
+            scores[key] = Score(key, plan.version, round(total, 2), band_of(model.bands, total),
+                                held or band_of(model.stages, total))  # fmt: skip
+        return scores
 
     # -- held by hand or by automations ----------------------------------------------------
 
@@ -267,13 +260,12 @@ class Scorer:
         if sid not in sessions:
             sessions[sid] = new_stats()
             state["sessions_seen"] = state.get("sessions_seen", 0) + 1
-        observe(sessions[sid], event.type, event.ts, fields)
-        observe(lifetime, event.type, event.ts, fields)
-        counts = state.setdefault("counts", {})
-        for key, counted in self._counted.items():
-            if counted.event in {"*", event.type} and fields_match(
-                fields, counted.where, event.type
-            ):
+        observe(event.type, event.ts, fields, sessions[sid], lifetime)
+        counts = state.get("counts")
+        if counts is None:
+            counts = state["counts"] = {}
+        for key, matches in self._counted.of(event.type):
+            if matches(fields, event.type):
                 seen = counts.setdefault(key, {})
                 for scope in ("*", sid):
                     times = seen.setdefault(scope, [])
@@ -293,105 +285,40 @@ class Scorer:
         averages = self.site_averages.get(event.site or "", {}) if event else {}
         ctx = _Context(state, event, traits, totals, averages)
         models = state["models"]
-        for published in self.models:
-            model = published.model
-            plan = self._plans[model.key]
+        reads_totals = self._reads_totals
+        for plan in self._plans:
+            key = plan.key
             half_life = plan.half_life
-            ms = models.get(model.key)
+            ms = models.get(key)
             if ms is None:
-                ms = models[model.key] = {"version": published.version}
+                ms = models[key] = {"version": plan.version}
             if ms.get("half_life", 0) != half_life:  # merges read it (a new version may change it)
                 ms["half_life"] = half_life
-            local = model.scope.scenario
+            local = plan.scenario
             if local is not None and not _in_scenario(state, local, event, now):
-                if self._reads_totals:
-                    totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
-                                              model.cap_max)  # fmt: skip
+                if reads_totals:
+                    totals[key] = plan.clamped(total_of(ms, now, half_life))
                 continue  # its trait rules are looked at when a run starts
             traits_changed = ms.get("traits") != signature
             ms["traits"] = signature
-            in_scope = not plan.scoped or _in_scope(model, event, traits)
-            if plan.learned is not None:
+            learned = plan.learned
+            if learned is not None:
                 if traits_changed:
-                    new = _learned_entries(published, plan.learned, ms, traits, now)
+                    new = _learned_entries(plan.published, learned, ms, traits, now)
                     for entry in new:
                         _book(ms, entry, half_life)
                     entries += new
-                if self._reads_totals:
-                    totals[model.key] = float(ms.get("fixed", 0.0))
+                if reads_totals:
+                    totals[key] = float(ms.get("fixed", 0.0))
                 continue
-            for item in plan.rules_for(event, traits_changed):
-                if item.kind == "state":
-                    new = self._state_rule(published, item, ms, ctx, now)
-                elif not in_scope:
-                    continue
-                elif item.kind == "event":
-                    new = self._event_rule(published, item, ms, ctx)
-                else:
-                    new = self._metric_rule(published, item, ms, ctx)
-                for entry in new:
-                    _book(ms, entry, half_life)
-                entries += new
-            if self._reads_totals:
-                totals[model.key] = clamp(total_of(ms, now, half_life), model.cap_min,
-                                          model.cap_max)  # fmt: skip
+            if event is not None and (not plan.scoped or _in_scope(plan.model, event, traits)):
+                for run in plan.by_type.get(event.type, plan.any_type):
+                    run(ms, event, ctx, entries)
+            for turn in plan.state if traits_changed or event is None else plan.state_on_models:
+                turn(ms, ctx, now, entries)
+            if reads_totals:
+                totals[key] = plan.clamped(total_of(ms, now, half_life))
         return entries
-
-    def _event_rule(
-        self, published: Published, item: _Planned, ms: dict[str, Any], ctx: _Context
-    ) -> list[Entry]:
-        event, rule = ctx.event, item.rule
-        if event is None or not item.test(ctx):
-            return []
-        points = _allowed(rule, ms, event.session_id, event.ts)
-        if points == 0:
-            return []
-        entry = _entry(published, rule, f"e:{event.uid}", points, event.ts, event.uid, True)
-        _count(rule, ms, entry, event.session_id)
-        return [entry]
-
-    def _metric_rule(
-        self, published: Published, item: _Planned, ms: dict[str, Any], ctx: _Context
-    ) -> list[Entry]:
-        event, rule, metric = ctx.event, item.rule, item.metric
-        assert event is not None
-        per_session = metric is not None and metric.per == "session"
-        scope = f"{rule.key}|{event.session_id or '-'}" if per_session else rule.key
-        fired: dict[str, int] = ms.setdefault("fired", {})
-        every = metric is not None and metric.every
-        if not every and fired.get(scope, 0) >= 1:
-            return []  # a threshold fires once per scope: nothing left to look at
-        if metric is not None and metric.every:
-            if not item.steps(ctx):
-                return []
-            steps = math.floor((ctx.metric(metric) - metric.after) / metric.every)
-        else:
-            steps = 1 if item.test(ctx) else 0
-        out: list[Entry] = []
-        while fired.get(scope, 0) < steps:
-            fired[scope] = fired.get(scope, 0) + 1
-            points = _allowed(rule, ms, event.session_id, event.ts)
-            if points == 0:
-                break
-            occurrence = f"m:{scope}:{fired[scope]}"
-            entry = _entry(published, rule, occurrence, points, event.ts, event.uid, True)
-            _count(rule, ms, entry, event.session_id)
-            out.append(entry)
-        return out
-
-    def _state_rule(
-        self, published: Published, item: _Planned, ms: dict[str, Any], ctx: _Context, now: int
-    ) -> list[Entry]:
-        rule = item.rule
-        on: dict[str, int] = ms.setdefault("on", {})
-        holds = item.test(ctx)
-        turns = on.get(rule.key, 0)  # odd: on
-        if holds == bool(turns % 2):
-            return []
-        on[rule.key] = turns + 1
-        points = rule.points if holds else -rule.points
-        occurrence = f"s:{turns + 1}"
-        return [_entry(published, rule, occurrence, points, now, None, False)]
 
 
 _METRIC_TRIGGERS = {
@@ -403,60 +330,185 @@ _METRIC_TRIGGERS = {
 }
 """Event types that can change a metric; any other metric may change with any event."""
 
+EventRun = Callable[[dict[str, Any], Happening, "_Context", list[Entry]], None]
+"""An event or metric rule ready to run: (model state, event, context, entries to add to).
+It books what it gives in the model state and appends the entries."""
 
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    """A rule ready to run: its kind, its compiled condition, its scoping metric."""
-
-    index: int
-    rule: Rule
-    kind: str
-    test: Test
-    steps: Test
-    metric: MetricCond | None
+StateRun = Callable[[dict[str, Any], "_Context", int, list[Entry]], None]
+"""A state rule ready to run: (model state, context, now, entries to add to)."""
 
 
 class _Plan:
-    """Which rules an event can possibly fire, worked out once per model.
+    """Which rules an event can possibly fire, worked out once per published model.
 
     An event rule is looked at only for its own event types, a metric rule only for events
     that move its metric, a state rule only when the traits changed (or when it reads another
-    model's score). Conditions are compiled to closures here, once.
+    model's score). Each rule becomes one closure with its condition, limit and ledger
+    bookkeeping specialised to it, so scoring an event does no dispatch on rule kinds.
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, published: Published) -> None:
+        model = published.model
+        self.published = published
+        self.model = model
+        self.key = model.key
+        self.version = published.version
         self.half_life = _half_life_ms(model)
         self.learned = model.learned
+        self.scenario = model.scope.scenario
+        self.stage_names = frozenset(name for name, _ in model.stages)
         scope = model.scope
         self.scoped = any(v is not None for v in (scope.site, scope.channel, scope.source))
         self.reads_totals = any(
             isinstance(n, ModelCond) for r in model.rules for n in _walk(r.when)
         )
-        by_type: dict[str, list[_Planned]] = {}
-        self.state: list[_Planned] = []
-        self.state_on_models: list[_Planned] = []
+        by_type: dict[str, list[tuple[int, EventRun]]] = {}
+        state: list[StateRun] = []
+        state_on_models: list[StateRun] = []
         for index, rule in enumerate(model.rules):
             kind = rule_kind(rule)
-            item = _Planned(
-                index, rule, kind, _compiled(rule.when, False), _compiled(rule.when, True),
-                _top_metric(rule.when),
-            )  # fmt: skip
             if kind == "state":
-                self.state.append(item)
+                turn = _state_run(published, rule)
+                state.append(turn)
                 if any(isinstance(n, ModelCond) for n in _walk(rule.when)):
-                    self.state_on_models.append(item)
+                    state_on_models.append(turn)
                 continue
+            run = (_event_run if kind == "event" else _metric_run)(published, rule)
             for event_type in _triggers(rule, kind):
-                by_type.setdefault(event_type, []).append(item)
-        self._any = by_type.pop("*", [])
-        self._by_type = {
-            t: sorted(v + self._any, key=lambda p: p.index) for t, v in by_type.items()
-        }
+                by_type.setdefault(event_type, []).append((index, run))
+        every_type = by_type.pop("*", [])
+        self.any_type = tuple(run for _, run in every_type)
+        """The rules an event of a type not in `by_type` can fire."""
+        self.by_type = {t: _in_rule_order(runs + every_type) for t, runs in by_type.items()}
+        self.state = tuple(state)
+        self.state_on_models = tuple(state_on_models)
 
-    def rules_for(self, event: Happening | None, traits_changed: bool) -> list[_Planned]:
-        found = [] if event is None else self._by_type.get(event.type, self._any)
-        state = self.state if traits_changed or event is None else self.state_on_models
-        return [*found, *state] if state else found
+    def clamped(self, total: float) -> float:
+        return clamp(total, self.model.cap_min, self.model.cap_max)
+
+
+def _in_rule_order(runs: list[tuple[int, EventRun]]) -> tuple[EventRun, ...]:
+    """The rules in file order, each once (a rule triggered both by its own type and by `*`,
+    or by two conditions on one type, is still looked at once per event)."""
+    return tuple(dict(sorted(runs, key=lambda pair: pair[0])).values())
+
+
+def _event_run(published: Published, rule: Rule) -> EventRun:
+    """An event rule: its points once per matching event, within its limit. A limit already
+    reached is checked first, so an exhausted rule costs no condition test."""
+    model_key, version, key = published.model.key, published.version, rule.key
+    half_life = _half_life_ms(published.model)
+    limit = rule.limit
+    times = limit.times if limit is not None else None
+    cap = limit.points if limit is not None and rule.points > 0 else None
+    scope_of = _limit_scoper(rule)
+    cond = rule.when
+    # a lone event condition is planned only for its own type (or `*`): only `where` is left
+    fields = compiled_fields(cond.where) if isinstance(cond, EventCond) and cond.where else None
+    test = None if isinstance(cond, EventCond) else _compiled(cond, False)
+
+    def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        if times is not None:
+            used = ms.get("times")
+            if used is not None and times <= used.get(scope_of(event.session_id, event.ts), 0):
+                return
+        if cap is not None:
+            given = ms.get("points")
+            if given is not None and cap <= given.get(key, 0.0):
+                return
+        if fields is not None and not fields(event.fields, event.type):
+            return
+        if test is not None and not test(ctx):
+            return
+        session = event.session_id
+        points = _allowed(rule, ms, session, event.ts)
+        if points == 0:
+            return
+        uid = event.uid
+        entry = Entry(model_key, version, key, "e:" + uid, points, event.ts, uid, True)
+        _count(rule, ms, entry, session)
+        _book(ms, entry, half_life)
+        out.append(entry)
+
+    return run
+
+
+def _limit_scoper(rule: Rule) -> Callable[[str | None, int], str]:
+    """`_limit_scope` for one rule, its prefix worked out once."""
+    per = rule.limit.per if rule.limit else "lead"
+    key = rule.key
+    if per == "session":
+        prefix = f"{key}|s|"
+        return lambda session, _ts: prefix + (session or "-")
+    if per == "day":
+        prefix = f"{key}|d|"
+        return lambda _session, ts: f"{prefix}{ts // DAY_MS}"
+    return lambda _session, _ts: key
+
+
+def _metric_run(published: Published, rule: Rule) -> EventRun:
+    """A metric rule: its points when the aggregate reaches the threshold (once per scope) or
+    once per step of `every`. A threshold already reached in its scope costs no test."""
+    model_key, version, key = published.model.key, published.version, rule.key
+    half_life = _half_life_ms(published.model)
+    metric = _top_metric(rule.when)
+    assert metric is not None  # a metric rule has a metric condition
+    per_session = metric.per == "session"
+    prefix = key + "|"
+    every, after = metric.every, metric.after
+    test = _compiled(rule.when, False)
+    steps_test = _compiled(rule.when, True)
+    value = _reader(metric)
+
+    def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        session = event.session_id
+        scope = prefix + (session or "-") if per_session else key
+        fired: dict[str, int] | None = ms.get("fired")
+        if fired is None:
+            fired = ms["fired"] = {}
+        done = fired.get(scope, 0)
+        if every:
+            if not steps_test(ctx):
+                return
+            steps = math.floor((value(ctx) - after) / every)
+        elif done >= 1 or not test(ctx):
+            return  # a threshold fires once per scope: nothing left to look at
+        else:
+            steps = 1
+        while done < steps:
+            done += 1
+            fired[scope] = done
+            points = _allowed(rule, ms, session, event.ts)
+            if points == 0:
+                break
+            entry = Entry(model_key, version, key, f"m:{scope}:{done}", points, event.ts,
+                          event.uid, True)  # fmt: skip
+            _count(rule, ms, entry, session)
+            _book(ms, entry, half_life)
+            out.append(entry)
+
+    return run
+
+
+def _state_run(published: Published, rule: Rule) -> StateRun:
+    """A state rule: its points while the condition holds; an entry takes them back when it
+    stops holding (`on` counts the turns: odd means on)."""
+    model_key, version, key, points = published.model.key, published.version, rule.key, rule.points
+    test = _compiled(rule.when, False)
+
+    def turn(ms: dict[str, Any], ctx: _Context, now: int, out: list[Entry]) -> None:
+        on: dict[str, int] = ms.setdefault("on", {})
+        holds = test(ctx)
+        turns = on.get(key, 0)
+        if holds == bool(turns % 2):
+            return
+        on[key] = turns + 1
+        entry = Entry(model_key, version, key, f"s:{turns + 1}", points if holds else -points,
+                      now, None, False)  # fmt: skip
+        _book(ms, entry, None)  # fit points: they never decay
+        out.append(entry)
+
+    return turn
 
 
 def _triggers(rule: Rule, kind: str) -> set[str]:
@@ -474,8 +526,34 @@ def _triggers(rule: Rule, kind: str) -> set[str]:
     return types
 
 
+class _Counted:
+    """The counted event kinds (`{count: …}` metrics) of a set of models, by the event type
+    that can add to each, with their `where` compiled once."""
+
+    def __init__(self, models: list[Published]) -> None:
+        found = {
+            count_key(n.metric): n.metric
+            for p in models
+            for r in p.model.rules
+            for n in _walk(r.when)
+            if isinstance(n, MetricCond) and isinstance(n.metric, CountMetric)
+        }
+        tests = [(key, m.event, compiled_fields(m.where)) for key, m in found.items()]
+        self._any = tuple((key, test) for key, kind, test in tests if kind == "*")
+        self._by_type = {
+            kind: tuple((key, test) for key, other, test in tests if other in ("*", kind))
+            for _, kind, _ in tests
+            if kind != "*"
+        }
+
+    def of(self, event_type: str) -> tuple[tuple[str, FieldsTest], ...]:
+        return self._by_type.get(event_type, self._any)
+
+
 class _Context:
     """What conditions can see while one event (or a trait change) is being scored."""
+
+    __slots__ = ("averages", "event", "session", "state", "totals", "traits")
 
     def __init__(
         self,
@@ -490,6 +568,9 @@ class _Context:
         self.traits = traits
         self.totals = totals
         self.averages = averages
+        sid = (event.session_id if event else None) or "-"
+        self.session: Stats = state["sessions"].get(sid) or new_stats()
+        """The event's session aggregates (after the event was observed)."""
 
     def metric(self, cond: MetricCond) -> float:
         event = self.event
@@ -506,14 +587,33 @@ class _Context:
         if cond.metric == "days_since_last_seen":
             prev = self.state.get("prev_ts") or 0
             return (event.ts - prev) / DAY_MS if event and prev else 0.0
-        if cond.per == "session":
-            stats = self.state["sessions"].get(sid) or new_stats()
-        else:
-            stats = self.state["lifetime"]
+        stats = self.session if cond.per == "session" else self.state["lifetime"]
         return metric_value(stats, cond.metric)
 
 
 Test = Callable[["_Context"], bool]
+
+
+def _reader(cond: MetricCond) -> Callable[[_Context], float]:
+    """`_Context.metric` for one condition: a plain session or lifetime aggregate is read
+    straight from its stats; the others go the general way."""
+    name = cond.metric
+    session = cond.per == "session"
+    if name == "engaged_seconds":
+        if session:
+            return lambda ctx: ctx.session["engaged_ms"] / 1000
+        return lambda ctx: ctx.state["lifetime"]["engaged_ms"] / 1000
+    if name not in _PLAIN_STATS:
+        return lambda ctx: ctx.metric(cond)
+    if session:
+        return lambda ctx: float(ctx.session.get(name, 0.0))
+    return lambda ctx: float(ctx.state["lifetime"].get(name, 0.0))
+
+
+_PLAIN_STATS = frozenset(
+    {"pages_viewed", "max_scroll", "mouse_intensity", "form_interactions", "events"}
+)
+"""Metrics that are a stat as kept (`metric_value` reads them with no arithmetic)."""
 
 
 @lru_cache(maxsize=4096)
@@ -555,11 +655,12 @@ def _compiled_event(cond: EventCond) -> Test:
 
 
 def _compiled_metric(cond: MetricCond, steps_only: bool) -> Test:
+    value = _reader(cond)
     if cond.every:
         if steps_only:
             return lambda ctx: True
         first_step = cond.after + cond.every
-        return lambda ctx: ctx.metric(cond) >= first_step
+        return lambda ctx: value(ctx) >= first_step
     metric_cmp = cond.compare
     assert metric_cmp is not None
     operand = metric_cmp.operand
@@ -569,14 +670,17 @@ def _compiled_metric(cond: MetricCond, steps_only: bool) -> Test:
         def against_average(ctx: _Context) -> bool:
             average = ctx.averages.get(average_of)
             # no average known yet: nothing to be longer than
-            return average is not None and compare(ctx.metric(cond), metric_cmp, average)
+            return average is not None and compare(value(ctx), metric_cmp, average)
 
         return against_average
     bound_test = _NUMERIC.get(metric_cmp.op)
     if bound_test is not None and isinstance(operand, (int, float)):
         bound = float(operand)  # metrics are always numbers: compare them directly
-        return lambda ctx: bound_test(ctx.metric(cond), bound)
-    return lambda ctx: compare(ctx.metric(cond), metric_cmp)
+        name = cond.metric
+        if cond.per == "session" and name in _PLAIN_STATS:  # the commonest metric rule
+            return lambda ctx: bound_test(float(ctx.session.get(name, 0.0)), bound)
+        return lambda ctx: bound_test(value(ctx), bound)
+    return lambda ctx: compare(value(ctx), metric_cmp)
 
 
 _NUMERIC: dict[str, Callable[[float, float], bool]] = {

@@ -31,23 +31,30 @@ def new_stats() -> Stats:
     return {name: 0.0 for name in _STATS} | {"first_ts": 0.0, "last_ts": 0.0}
 
 
-def observe(stats: Stats, event_type: str, ts: int, fields: Mapping[str, Any]) -> None:
-    """Fold one event into a session's or a lifetime's aggregates."""
+def observe(event_type: str, ts: int, fields: Mapping[str, Any], *aggregates: Stats) -> None:
+    """Fold one event into aggregates: its session's and the lifetime's (what the event adds
+    is worked out once for both)."""
     props = fields.get("properties") or {}
-    stats["events"] += 1
-    if not stats["first_ts"]:
-        stats["first_ts"] = ts
-    stats["last_ts"] = max(stats["last_ts"], ts)
+    added: str | None = None
+    amount = 1.0
     if event_type == "page_view":
-        stats["pages_viewed"] += 1
+        added = "pages_viewed"
     elif event_type == "page_ping":
-        stats["engaged_ms"] += float(props.get("engaged_ms") or 0)
-    elif event_type == "scroll":
-        stats["max_scroll"] = max(stats["max_scroll"], float(props.get("depth") or 0))
+        added, amount = "engaged_ms", float(props.get("engaged_ms") or 0)
     elif event_type == "mouse_activity":
-        stats["mouse_intensity"] += float(props.get("intensity") or 0)
+        added, amount = "mouse_intensity", float(props.get("intensity") or 0)
     elif event_type in _FORM_TYPES:
-        stats["form_interactions"] += 1
+        added = "form_interactions"
+    depth = float(props.get("depth") or 0) if event_type == "scroll" else None
+    for stats in aggregates:
+        stats["events"] += 1
+        if not stats["first_ts"]:
+            stats["first_ts"] = ts
+        stats["last_ts"] = max(stats["last_ts"], ts)
+        if added is not None:
+            stats[added] += amount
+        elif depth is not None:
+            stats["max_scroll"] = max(stats["max_scroll"], depth)
 
 
 def metric_value(stats: Stats, metric: str) -> float:
