@@ -246,8 +246,11 @@ def _webhook(raw: Any, path: str) -> Webhook:
     data = doc.mapping(raw, path)
     doc.check_keys(data, ("url", "secret"), path)
     url = doc.name(doc.required(data, "url", path), doc.at(path, "url"))
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # 'http://[': an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise Invalid(doc.at(path, "url"), f"must be an http(s) URL, got {url!r}")
     secret = doc.name(doc.required(data, "secret", path), doc.at(path, "secret"))
     if len(secret) < _MIN_SECRET:

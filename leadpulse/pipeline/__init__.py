@@ -280,7 +280,11 @@ class Pipeline:
     async def collect(self, site: Site, batch: Batch, ctx: VisitContext) -> CollectResult:
         received_at = clock.now_ms()
         groups: dict[str, list[EventRecord]] = {}
+        seen: set[str] = set()
         for event in batch.events:
+            if event.id in seen:
+                continue  # an id twice in one batch: the first one counts, the other is a duplicate
+            seen.add(event.id)
             anon = event.anonymous_id or batch.anonymous_id
             assert anon is not None  # checked when decoding
             groups.setdefault(anon, []).append(self._record(site, event, received_at))
