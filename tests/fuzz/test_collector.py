@@ -207,6 +207,9 @@ def _check_error(r: Any) -> None:
 
 
 def _stored(engine: Engine, site_id: int, uids: set[str]) -> tuple[int, set[str]]:
+    """The site's events, and which of `uids` are among them (one with NUL cannot be stored, nor
+    sent to PostgreSQL as a parameter)."""
+    uids = {uid for uid in uids if "\x00" not in uid}
     with engine.connect() as conn:
         total = conn.execute(
             sa.select(sa.func.count()).select_from(events).where(events.c.site_id == site_id)
