@@ -137,8 +137,8 @@ def _batch(write_key: str) -> st.SearchStrategy[dict[str, Any]]:
         {
             "write_key": st.just(write_key),
             "anonymous_id": anon_ids,
-            # ids repeat across batches (dup-1, dup-2), not within one: see test_found.py
-            "events": st.lists(clean_event(), min_size=1, max_size=5, unique_by=lambda e: e["id"]),
+            # ids repeat, within a batch and across batches (dup-1, dup-2)
+            "events": st.lists(clean_event(), min_size=1, max_size=5),
         },
         optional={"context": context},
     )
