@@ -178,3 +178,16 @@ def test_an_id_twice_in_one_batch_is_stored_once_and_counted_once(
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sa.func.count()).select_from(event_table)).scalar_one()
     assert (answer["accepted"], answer["duplicates"], stored) == (1, 1, 1)
+
+
+def test_ids_and_counts_are_digits_only(
+    client: TestClient, auth: dict[str, str], stocked: dict[str, Any]
+) -> None:
+    """The description says integer; pydantic also read `%097` (a tab, then 7) as lead 7."""
+    lead = stocked["leads"][0]
+    assert client.get(f"/v1/leads/{lead}", headers=auth).status_code == 200
+    for path in [f"/v1/leads/%09{lead}", f"/v1/leads/+{lead}", f"/v1/tasks?lead=%20{lead}",
+                 f"/v1/leads/{lead}/events?limit=1_0"]:  # fmt: skip
+        r = client.get(path, headers=auth)
+        assert r.status_code == 400, (path, r.text)
+        assert "digits only" in r.json()["error"]["message"], r.text

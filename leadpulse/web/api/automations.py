@@ -26,6 +26,7 @@ from leadpulse.pipeline import Pipeline
 from leadpulse.store import outbox as outbox_store
 from leadpulse.store import scenarios as scenario_store
 from leadpulse.web.api import documents
+from leadpulse.web.api.bodies import Whole
 
 
 def _action(action: Action) -> dict[str, Any]:
@@ -77,10 +78,10 @@ def routers(pipeline: Pipeline) -> list[APIRouter]:
 
     @deliveries.get("")
     def list_deliveries(
-        lead: int | None = None,
+        lead: Whole | None = None,
         automation: str | None = None,
         status: Literal["pending", "delivered", "dead"] | None = None,
-        limit: int = Query(100, ge=1, le=1000),
+        limit: Whole = Query(100, ge=1, le=1000),
     ) -> dict[str, Any]:
         """What automations sent, newest first: status, attempts, the last answer or error."""
         with pipeline.engine.connect() as conn:
@@ -90,7 +91,7 @@ def routers(pipeline: Pipeline) -> list[APIRouter]:
         return {"items": items}
 
     @deliveries.post("/{delivery_id}/replay")
-    async def replay(delivery_id: int) -> dict[str, Any]:
+    async def replay(delivery_id: Whole) -> dict[str, Any]:
         """Send it again with the same id (receivers dedupe on `webhook-id`)."""
         now = clock.now_ms()
         done = await run_in_threadpool(
@@ -106,9 +107,9 @@ def routers(pipeline: Pipeline) -> list[APIRouter]:
     @runs.get("")
     def list_runs(
         automation: str | None = None,
-        lead: int | None = None,
+        lead: Whole | None = None,
         status: Literal["running", "done", "exited"] | None = None,
-        limit: int = Query(100, ge=1, le=1000),
+        limit: Whole = Query(100, ge=1, le=1000),
     ) -> dict[str, Any]:
         """Scenario runs, newest first: the step a lead is at, when it goes on, how it ended."""
         with pipeline.engine.connect() as conn:

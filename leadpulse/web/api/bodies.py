@@ -26,6 +26,19 @@ class Body(BaseModel):
         return value
 
 
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, str) and not _WHOLE.fullmatch(value):
+        raise ValueError("a whole number is digits only, e.g. 42")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_digits)]
+"""An id or a count in a path or a query: digits only, as documented (pydantic alone also
+takes " 7", "+7" and "7_0")."""
+
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 

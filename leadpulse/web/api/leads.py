@@ -15,7 +15,7 @@ from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import visitors as visitor_store
 from leadpulse.store.lead_list import SORTABLE, LeadFilter, list_leads
-from leadpulse.web.api.bodies import Body, Moment
+from leadpulse.web.api.bodies import Body, Moment, Whole
 from leadpulse.web.api.present import (
     lead_detail,
     lead_summary,
@@ -89,7 +89,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         sort: Annotated[
             str, Query(description="a column, - for descending", json_schema_extra=SORT)
         ] = "-score",
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        limit: Annotated[Whole, Query(ge=1, le=500)] = 50,
         cursor: str | None = None,
         q: Annotated[str | None, Query(description="search name, email, phone, company")] = None,
         email: str | None = None,
@@ -134,15 +134,15 @@ def router(pipeline: Pipeline) -> APIRouter:
         }
 
     @r.get("/{lead_id}")
-    def get_lead(lead_id: int) -> dict[str, Any]:
+    def get_lead(lead_id: Whole) -> dict[str, Any]:
         with engine.connect() as conn:
             return lead_detail(conn, alive(conn, lead_id))
 
     @r.get("/{lead_id}/events")
     def get_events(
-        lead_id: int,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before: Annotated[int | None, Query(description="continue after this event id")] = None,
+        lead_id: Whole,
+        limit: Annotated[Whole, Query(ge=1, le=1000)] = 100,
+        before: Annotated[Whole | None, Query(description="continue after this event id")] = None,
         type: Annotated[list[str] | None, Query(description="only these event types")] = None,
     ) -> dict[str, Any]:
         with engine.connect() as conn:
@@ -157,7 +157,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         return {"items": [present_event(e) for e in items], "next": nxt}
 
     @r.post("/{lead_id}/outcome", status_code=201)
-    def post_outcome(lead_id: int, body: OutcomeIn) -> dict[str, Any]:
+    def post_outcome(lead_id: Whole, body: OutcomeIn) -> dict[str, Any]:
         """Record that a lead was won or lost (learning and reports read these)."""
         values = body.model_dump(exclude={"at"})
         values["at"] = clock.from_datetime(body.at) if body.at else clock.now_ms()
@@ -168,14 +168,14 @@ def router(pipeline: Pipeline) -> APIRouter:
         return present_outcome(next(o for o in outcomes if o["id"] == outcome_id))
 
     @r.put("/{lead_id}/stage")
-    def put_stage(lead_id: int, body: StageIn) -> dict[str, Any]:
+    def put_stage(lead_id: Whole, body: StageIn) -> dict[str, Any]:
         """Hold the lead at a stage of a model (a salesperson qualified it: `sql`), whatever
         its points say, until set again or released with `"stage": null`."""
         scores = pipeline.set_stage(lead_id, body.model, body.stage)
         return {"lead": lead_id, "model": body.model, "scores": scores}
 
     @r.get("/{lead_id}/export")
-    def export_lead(lead_id: int) -> dict[str, Any]:
+    def export_lead(lead_id: Whole) -> dict[str, Any]:
         """Everything stored about one person (a data-subject access request)."""
         with engine.connect() as conn:
             row = alive(conn, lead_id)
@@ -190,7 +190,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         }
 
     @r.delete("/{lead_id}")
-    def delete_lead(lead_id: int) -> dict[str, Any]:
+    def delete_lead(lead_id: Whole) -> dict[str, Any]:
         """Erase a lead and everything about it (right to erasure). Cannot be undone."""
         removed = pipeline.erase_lead(lead_id)
         return {"deleted": lead_id, "leads_removed": removed}

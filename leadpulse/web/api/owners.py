@@ -14,7 +14,7 @@ from leadpulse.core.document import KEY
 from leadpulse.core.errors import InvalidInput, NotFound
 from leadpulse.pipeline import Pipeline
 from leadpulse.store import owners as owner_store
-from leadpulse.web.api.bodies import Body
+from leadpulse.web.api.bodies import Body, Whole
 
 
 class ManagerIn(Body):
@@ -52,8 +52,8 @@ def router(pipeline: Pipeline) -> APIRouter:
     def list_tasks(
         manager: str | None = None,
         status: Literal["open", "done"] | None = None,
-        lead: int | None = None,
-        limit: int = Query(100, ge=1, le=1000),
+        lead: Whole | None = None,
+        limit: Whole = Query(100, ge=1, le=1000),
     ) -> dict[str, Any]:
         """Tasks, soonest due first, with the lead's name and phone."""
         with pipeline.engine.connect() as conn:
@@ -63,7 +63,7 @@ def router(pipeline: Pipeline) -> APIRouter:
         return {"items": items}
 
     @r.post("/v1/tasks/{task_id}/done")
-    async def complete(task_id: int) -> dict[str, Any]:
+    async def complete(task_id: Whole) -> dict[str, Any]:
         at = clock.now_ms()
         done = await run_in_threadpool(
             pipeline.writer.run_sync, lambda conn: owner_store.complete_task(conn, task_id, at)

@@ -11,6 +11,7 @@ from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
 from leadpulse.scoring.explain import explain
 from leadpulse.store import scores as score_store
+from leadpulse.web.api.bodies import Whole
 from leadpulse.web.api.leads import alive
 
 
@@ -29,7 +30,7 @@ def router(pipeline: Pipeline) -> APIRouter:
     r = APIRouter(prefix="/v1/leads", tags=["leads"])
 
     @r.get("/{lead_id}/score")
-    def get_score(lead_id: int) -> dict[str, Any]:
+    def get_score(lead_id: Whole) -> dict[str, Any]:
         """Every model's total, band and stage now, with the contributions that add up to it
         (decay applied to the moment of the request)."""
         now = clock.now_ms()

@@ -12,6 +12,7 @@ from leadpulse.pipeline import Pipeline
 from leadpulse.store import engage as definition_store
 from leadpulse.store import segments as segment_store
 from leadpulse.web.api import documents
+from leadpulse.web.api.bodies import Whole
 
 
 def summary(item: Segment, version: int) -> dict[str, Any]:
@@ -24,7 +25,9 @@ def router(pipeline: Pipeline) -> APIRouter:
     )
 
     @r.get("/{key}/members")
-    def members(key: str, after: int = 0, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    def members(
+        key: str, after: Whole = 0, limit: Whole = Query(100, ge=1, le=1000)
+    ) -> dict[str, Any]:
         """Current members, by lead id; pass the last id as `after` for the next page. Leads
         enter and leave as they change (a lead that has not changed since the segment was
         saved is evaluated at its next change)."""
