@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.core.types import EventRecord, VisitContext
-from leadpulse.store.dialect import execute
+from leadpulse.store.dialect import execute, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import events
 
@@ -32,6 +32,21 @@ def _insert_sql(rows: int) -> str:
     )
 
 
+_PG_INSERT = (
+    f"INSERT INTO events ({_EVENT_COLUMNS}) "
+    "SELECT ?, r.uid, ?, ?, r.session_id, r.type, r.ts, ?, r.url, r.referrer, r.title, "
+    "r.properties, r.channel, r.source, r.medium, r.campaign, r.keyword, ?, ?, ?, ?, ? "
+    "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(uid text, session_id text, type text, "
+    "ts bigint, url text, referrer text, title text, properties jsonb, channel text, "
+    "source text, medium text, campaign text, keyword text) "
+    "ON CONFLICT (site_id, uid) DO NOTHING RETURNING uid"
+)
+"""PostgreSQL: the batch's rows as one JSON parameter. One statement text for any batch size,
+which the driver parses once and the server prepares once; with 22 parameters a row, psycopg
+re-parsed a batch's statement on every request (measured: most of the collector's CPU at
+batch 20)."""
+
+
 def insert_events(
     conn: Connection,
     *,
@@ -44,8 +59,22 @@ def insert_events(
 ) -> set[str]:
     """Insert the events not stored yet; return the client ids of those inserted.
 
-    One multi-row statement with RETURNING, as driver-level SQL: this runs for every request.
+    One statement with RETURNING, as driver-level SQL: this runs for every request.
     """
+    if is_postgres(conn):
+        rows = [
+            {
+                "uid": r.uid, "session_id": r.session_id, "type": r.type, "ts": r.ts,
+                "url": r.url, "referrer": r.referrer, "title": r.title,
+                "properties": r.properties,
+                **({"channel": t.channel, "source": t.source, "medium": t.medium,
+                    "campaign": t.campaign, "keyword": t.keyword} if (t := r.touch) else {}),
+            }
+            for r in records
+        ]  # fmt: skip
+        values = (site_id, visitor_id, lead_id, received_at, ctx.country, ctx.browser,
+                  ctx.device, ctx.ip, ctx.is_bot, orjson.dumps(rows).decode())  # fmt: skip
+        return {row[0] for row in execute(conn, _PG_INSERT, values).fetchall()}
     params: list[Any] = []
     for rec in records:
         t = rec.touch

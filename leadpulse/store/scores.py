@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store import documents
-from leadpulse.store.dialect import execute
+from leadpulse.store.dialect import execute, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import score_ledger, score_states, scoring_models
 
@@ -125,12 +125,27 @@ _LEDGER_ROWS_PER_STATEMENT = 1_000
 at most 65,535 parameters on PostgreSQL (32,766 on SQLite), ten per row."""
 
 
+_PG_LEDGER = (
+    "INSERT INTO score_ledger (lead_id, visitor_id, model_key, model_version, rule_key, "
+    "occurrence, points, decays, event_uid, at) "
+    "SELECT ?, ?, x->>0, (x->>1)::int, x->>2, x->>3, (x->>4)::float8, (x->>5)::boolean, x->>6, "
+    "(x->>7)::bigint FROM jsonb_array_elements(CAST(? AS jsonb)) AS x"
+)
+
+
 def add_entries(
     conn: Connection,
     lead_id: int | None,
     visitor_id: int | None,
     entries: Sequence[LedgerEntry],
 ) -> None:
+    if not entries:
+        return
+    if is_postgres(conn):  # one JSON parameter, as store.events does for the same reason
+        rows = [(e.model, e.version, e.rule, e.occurrence, e.points, e.decays, e.event, e.at)
+                for e in entries]  # fmt: skip
+        execute(conn, _PG_LEDGER, (lead_id, visitor_id, orjson.dumps(rows).decode()))
+        return
     for start in range(0, len(entries), _LEDGER_ROWS_PER_STATEMENT):
         chunk = entries[start : start + _LEDGER_ROWS_PER_STATEMENT]
         params: list[Any] = []

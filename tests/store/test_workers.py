@@ -62,6 +62,13 @@ def db_url(request: pytest.FixtureRequest, db_url: str) -> str:
     return db_url
 
 
+def _scored_shop(a: Pipeline, b: Pipeline) -> Site:
+    """A site, and a model published on worker A that worker B has loaded too."""
+    a.publish_model("website", ONE_PER_VIEW)
+    b.scoring.refresh(force=True)
+    return a.add_site("Shop", [], key="shop")
+
+
 def _views(p: Pipeline, site: Site, anon: str, ids: list[str]) -> None:
     ctx = p.visit_context(UA, None, None)
     views = [Event(id=i, type="page_view", url="https://s.example/") for i in ids]
@@ -100,9 +107,7 @@ def test_events_for_one_lead_on_two_workers_lose_no_points(
     workers: tuple[Pipeline, Pipeline], engine: Engine
 ) -> None:
     a, b = workers
-    a.publish_model("website", ONE_PER_VIEW)
-    b.scoring.refresh(force=True)
-    site = a.add_site("Shop", [], key="shop")
+    site = _scored_shop(a, b)
     ctx = a.visit_context(UA, None, None)
     # one person on two devices, both known: the lead has two visitors
     lead = asyncio.run(a.identify(site, "phone", {"email": "ann@example.com"}, ctx)).lead
@@ -131,9 +136,7 @@ def test_a_visitor_identified_on_another_worker_scores_for_its_lead(
     """Worker A remembers the visitor as anonymous; worker B identifies it. A's next events
     must go to the lead, not to the forgotten anonymous visitor."""
     a, b = workers
-    a.publish_model("website", ONE_PER_VIEW)
-    b.scoring.refresh(force=True)
-    site = a.add_site("Shop", [], key="shop")
+    site = _scored_shop(a, b)
     _views(a, site, "anon", [uuid.uuid4().hex])
     lead = asyncio.run(b.identify(site, "anon", {"email": "ann@example.com"},
                                   b.visit_context(UA, None, None))).lead  # fmt: skip
@@ -149,9 +152,7 @@ def test_one_event_sent_to_two_workers_is_stored_and_scored_once(
     workers: tuple[Pipeline, Pipeline], engine: Engine
 ) -> None:
     a, b = workers
-    a.publish_model("website", ONE_PER_VIEW)
-    b.scoring.refresh(force=True)
-    site = a.add_site("Shop", [], key="shop")
+    site = _scored_shop(a, b)
     ids = [uuid.uuid4().hex for _ in range(40)]
     # the tracker retries a batch it got no answer for, and the retry lands on the other worker
     _at_once([lambda w=w, i=i: _views(w, site, "anon", [i]) for i in ids for w in (a, b)])
@@ -189,9 +190,7 @@ def test_two_dispatchers_deliver_each_message_once(
     workers: tuple[Pipeline, Pipeline], engine: Engine
 ) -> None:
     a, b = workers
-    a.publish_model("website", ONE_PER_VIEW)
-    b.scoring.refresh(force=True)
-    site = a.add_site("Shop", [], key="shop")
+    site = _scored_shop(a, b)
     ctx = a.visit_context(UA, None, None)
     n = 60
     with receiver() as crm:
