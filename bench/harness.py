@@ -156,9 +156,8 @@ def run_wrk(port: int, *, batch: int, write_key: str, seconds: int, connections:
     return WrkResult(req, non2xx, errors, dur / 1e6, p50 / 1000, p99 / 1000)
 
 
-def collector_rate(setup: Callable[[Pipeline], None], seconds: int) -> WrkResult:
-    """The collector (`leadpulse serve`, SQLite) under wrk at batch 1, after `setup` has
-    prepared a fresh database (published models, offers …) through the pipeline."""
+def fresh_database(setup: Callable[[Pipeline], None]) -> tuple[str, str]:
+    """A migrated SQLite file with one site, prepared by `setup(pipeline)`; (url, write key)."""
     url = f"sqlite:///{tempfile.mkdtemp(prefix='lp-bench-')}/bench.db"
     engine = create_engine(url)
     migrate.upgrade(engine)
@@ -168,6 +167,13 @@ def collector_rate(setup: Callable[[Pipeline], None], seconds: int) -> WrkResult
     setup(pipeline)
     pipeline.stop()
     engine.dispose()
+    return url, write_key
+
+
+def collector_rate(setup: Callable[[Pipeline], None], seconds: int) -> WrkResult:
+    """The collector (`leadpulse serve`, SQLite) under wrk at batch 1, after `setup` has
+    prepared a fresh database (published models, offers …) through the pipeline."""
+    url, write_key = fresh_database(setup)
     port = free_port()
     env = {"LEADPULSE_DATABASE_URL": url, "LEADPULSE_RATE_LIMIT_PER_MINUTE": "0",
            "LEADPULSE_LOG_LEVEL": "warning"}  # fmt: skip

@@ -35,13 +35,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engage import with_definitions
-from harness import ROOT, Figure, free_port, server, uvicorn_cmd, write_figures
+from harness import ROOT, Figure, free_port, fresh_database, server, uvicorn_cmd, write_figures
 from sender import percentile
 
-from leadpulse.core.settings import Settings
 from leadpulse.pipeline import Pipeline
-from leadpulse.store import migrate
-from leadpulse.store.engine import create_engine
 
 HERE = Path(__file__).resolve().parent
 GOAL_P99_MS = 50.0
@@ -63,20 +60,6 @@ cooldown_minutes: 0
 actions:
   - webhook: {{url: 'http://127.0.0.1:{port}/hook', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}}
 """
-
-
-def fresh_database(setup: Any) -> tuple[str, str]:
-    """A migrated SQLite file with one site, prepared by `setup(pipeline)`; (url, write key)."""
-    url = f"sqlite:///{tempfile.mkdtemp(prefix='lp-bench-')}/bench.db"
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    pipeline = Pipeline(Settings(database_url=url), engine)
-    pipeline.start()
-    write_key = pipeline.add_site("Bench", []).write_key
-    setup(pipeline)
-    pipeline.stop()
-    engine.dispose()
-    return url, write_key
 
 
 def open_loop(port: int, write_key: str, rate: float, seconds: float) -> dict[str, Any]:
