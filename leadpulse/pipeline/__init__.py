@@ -642,15 +642,12 @@ class Pipeline:
         if days < 1:
             raise InvalidInput("keep anonymous visitors at least 1 day", field="days")
         before = clock.now_ms() - int(days * 86_400_000)
-        visitors = events = after = 0
-        while True:
-            with self.engine.connect() as conn:
-                ids = retention_store.quiet_anonymous(conn, before, after, batch)
-            if not ids:
-                break
+        visitors = events = 0
+        quiet = partial(retention_store.quiet_anonymous, seen_before=before, limit=batch)
+        for ids in self._pages(lambda conn, after: quiet(conn, after=after), 0):
             unit = partial(retention_store.delete_anonymous, ids=ids, seen_before=before)
             gone = self.writer.run_sync(unit)
-            visitors, events, after = visitors + gone[0], events + gone[1], ids[-1]
+            visitors, events = visitors + gone[0], events + gone[1]
         self._visitors.clear()
         return visitors, events
 
