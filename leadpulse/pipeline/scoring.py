@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from leadpulse.store import leads as lead_store
 from leadpulse.store import locks
 from leadpulse.store import scores as score_store
 from leadpulse.store import subjects as subject_store
+from leadpulse.store.events import Stored
 
 log = logging.getLogger(__name__)
 
@@ -224,27 +226,35 @@ def _site_averages(conn: Connection) -> dict[str, dict[str, float]]:
 
 
 def happening(record: EventRecord, ctx: VisitContext, site_key: str) -> Happening:
+    fields = _fields(record.url, record.referrer, record.title, record.properties, ctx.country,
+                     ctx.browser, ctx.device, ctx.language)  # fmt: skip
     touch = record.touch
-    fields: dict[str, Any] = {
-        "url": record.url,
-        "path": urlsplit(record.url).path if record.url else None,
-        "referrer": record.referrer,
-        "title": record.title,
-        "properties": record.properties,
-        "country": ctx.country,
-        "browser": ctx.browser,
-        "device": ctx.device,
-        "language": ctx.language,
-    }
     if touch is not None:
-        fields |= {
-            "channel": touch.channel,
-            "source": touch.source,
-            "medium": touch.medium,
-            "campaign": touch.campaign,
-            "keyword": touch.keyword,
-        }
+        fields |= {"channel": touch.channel, "source": touch.source, "medium": touch.medium,
+                   "campaign": touch.campaign, "keyword": touch.keyword}  # fmt: skip
     return Happening(record.uid, record.type, record.ts, record.session_id, fields, site_key)
+
+
+def _fields(
+    url: str | None,
+    referrer: str | None,
+    title: str | None,
+    properties: Any,
+    country: str | None,
+    browser: str | None,
+    device: str | None,
+    language: str | None,
+) -> dict[str, Any]:
+    """The fields `event` conditions see (besides the touch's)."""
+    return {"url": url, "path": _path(url) if url else None, "referrer": referrer, "title": title,
+            "properties": properties, "country": country, "browser": browser, "device": device,
+            "language": language}  # fmt: skip
+
+
+@lru_cache(maxsize=16_384)
+def _path(url: str) -> str:
+    """A page's path; sites have few pages, so each URL is parsed once."""
+    return urlsplit(url).path
 
 
 def _enrich(state: State, ctx: VisitContext, touch: Touch | None) -> None:
@@ -295,19 +305,21 @@ def replay_page(
         state: State = empty_state() | {k: old[k] for k in HELD if k in old}
         if leads:
             state["sent"] = lead_store.traits_of(conn, subject)
-        entries = scorer.apply_traits(state, scoring_traits(state), rows[0]["ts"] if rows else now)
+        entries = scorer.apply_traits(state, scoring_traits(state), rows[0].ts if rows else now)
         # where a scenario run started, its local models' trait rules were looked at (live)
         starts = sorted(window[0] for window in state.get("scenarios", {}).values())
+        found = state.setdefault("enrichment", {})
+        traits = scoring_traits(state)
         for row in rows:
-            while starts and row["ts"] > starts[0]:
-                entries += scorer.apply_traits(state, scoring_traits(state), starts.pop(0))
-            record, ctx = _stored(row)
-            _enrich(state, ctx, record.touch)
-            event = happening(record, ctx, site_keys.get(row["site_id"], ""))
-            entries += scorer.apply_event(state, event, scoring_traits(state))
+            while starts and row.ts > starts[0]:
+                entries += scorer.apply_traits(state, traits, starts.pop(0))
+            if _enrich_stored(found, row):
+                traits = scoring_traits(state)
+            event = _replayed(row, site_keys.get(row.site_id, ""))
+            entries += scorer.apply_event(state, event, traits)
         for start in starts:
-            entries += scorer.apply_traits(state, scoring_traits(state), start)
-        entries += scorer.apply_traits(state, scoring_traits(state), now)
+            entries += scorer.apply_traits(state, traits, start)
+        entries += scorer.apply_traits(state, traits, now)
         lead_id, visitor_id = (subject, None) if leads else (None, subject)
         score_store.save_state(conn, lead_id, visitor_id, state, now)
         score_store.add_entries(conn, lead_id, visitor_id, entries)
@@ -317,13 +329,28 @@ def replay_page(
     return replayed
 
 
-def _stored(row: dict[str, Any]) -> tuple[EventRecord, VisitContext]:
-    touch = None
-    if row["channel"] is not None:
-        touch = Touch(row["channel"], row["source"], row["medium"], row["campaign"],
-                      row["keyword"], row["url"], None, row["ts"])  # fmt: skip
-    record = EventRecord(row["uid"], row["type"], row["ts"], row["session_id"], row["url"],
-                         row["referrer"], row["title"], row["properties"], touch)  # fmt: skip
-    ctx = VisitContext(bool(row["is_bot"]), None, row["browser"], None, row["device"],
-                       row["country"], None, None, None, None)  # fmt: skip
-    return record, ctx
+def _enrich_stored(found: dict[str, Any], row: Stored) -> bool:
+    """`_enrich` for a stored event (which keeps country, browser and device, and its touch);
+    whether anything changed."""
+    changed = False
+    for name, value in (("country", row.country), ("browser", row.browser),
+                        ("device", row.device)):  # fmt: skip
+        if value is not None and found.get(name) != value:
+            found[name] = value
+            changed = True
+    if row.channel is not None and "channel" not in found:
+        found |= {"channel": row.channel, "source": row.source, "medium": row.medium,
+                  "campaign": row.campaign, "keyword": row.keyword,
+                  "landing_page": row.url}  # fmt: skip
+        changed = True
+    return changed
+
+
+def _replayed(row: Stored, site_key: str) -> Happening:
+    """`happening` for a stored event."""
+    fields = _fields(row.url, row.referrer, row.title, event_store.properties_of(row),
+                     row.country, row.browser, row.device, None)  # fmt: skip
+    if row.channel is not None:
+        fields |= {"channel": row.channel, "source": row.source, "medium": row.medium,
+                   "campaign": row.campaign, "keyword": row.keyword}  # fmt: skip
+    return Happening(row.uid, row.type, row.ts, row.session_id, fields, site_key)

@@ -152,6 +152,7 @@ class Scorer:
         self._has_state_rules = any(plan.state or plan.learned for plan in self._plans)
         self._reads_totals = any(plan.reads_totals for plan in self._plans)
         self._counted = _Counted(self.models)
+        self._seen: tuple[Mapping[str, Any], int] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -277,11 +278,7 @@ class Scorer:
     ) -> list[Entry]:
         entries: list[Entry] = []
         totals: dict[str, float] = {}
-        signature = (
-            hash(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str))
-            if self._has_state_rules
-            else 0
-        )
+        signature = self._signature(traits) if self._has_state_rules else 0
         averages = self.site_averages.get(event.site or "", {}) if event else {}
         ctx = _Context(state, event, traits, totals, averages)
         models = state["models"]
@@ -319,6 +316,17 @@ class Scorer:
             if reads_totals:
                 totals[key] = plan.clamped(total_of(ms, now, half_life))
         return entries
+
+    def _signature(self, traits: Mapping[str, Any]) -> int:
+        """What state rules compare to know whether the traits changed. The last mapping seen
+        is remembered by identity (callers hand a new mapping when traits change), so a
+        replay of many events with the same traits encodes them once."""
+        seen = self._seen
+        if seen is not None and seen[0] is traits:
+            return seen[1]
+        signature = hash(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str))
+        self._seen = (traits, signature)
+        return signature
 
 
 _METRIC_TRIGGERS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -155,32 +155,52 @@ def delete_lead_events(conn: Connection, lead_id: int) -> int:
     return conn.execute(sa.delete(events).where(events.c.lead_id == lead_id)).rowcount
 
 
-_REPLAY_COLUMNS = (
-    "id", "uid", "type", "ts", "session_id", "url", "referrer", "title", "properties", "channel",
-    "source", "medium", "campaign", "keyword", "country", "browser", "device", "visitor_id",
-    "site_id", "is_bot", "lead_id",
-)  # fmt: skip
+class Stored(NamedTuple):
+    """An event as a rescore reads it back: what scoring saw when it came in."""
+
+    subject: int
+    site_id: int
+    uid: str
+    type: str
+    ts: int
+    session_id: str | None
+    url: str | None
+    referrer: str | None
+    title: str | None
+    properties: Any
+    """A mapping, or its JSON text (as SQLite gives it back): `properties_of` decodes it."""
+    channel: str | None
+    source: str | None
+    medium: str | None
+    campaign: str | None
+    keyword: str | None
+    country: str | None
+    browser: str | None
+    device: str | None
+
+
+def properties_of(row: Stored) -> dict[str, Any]:
+    props = row.properties
+    return orjson.loads(props) if isinstance(props, str | bytes) else props or {}
 
 
 def events_by_subject(
     conn: Connection, subjects: Sequence[int], *, leads: bool
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[Stored]]:
     """Every event of these leads (or of these visitors, those not yet a lead's), oldest
-    first, by subject: a page of a rescore read in one statement."""
+    first, by subject: a page of a rescore read in one statement, as plain tuples (a rescore
+    reads millions)."""
     if not subjects:
         return {}
     owner = "lead_id" if leads else "visitor_id"
     only = "" if leads else " AND lead_id IS NULL"
     marks = ", ".join("?" * len(subjects))
-    sql = (f"SELECT {', '.join(_REPLAY_COLUMNS)} FROM events WHERE {owner} IN ({marks}){only} "
+    columns = ", ".join((owner, *Stored._fields[1:]))
+    sql = (f"SELECT {columns} FROM events WHERE {owner} IN ({marks}){only} "
            f"ORDER BY {owner}, ts, id")  # fmt: skip
-    found: dict[int, list[dict[str, Any]]] = {s: [] for s in subjects}
-    key = _REPLAY_COLUMNS.index(owner)
-    for values in execute(conn, sql, tuple(subjects)).fetchall():
-        row = dict(zip(_REPLAY_COLUMNS, values, strict=True))
-        props = row["properties"]
-        row["properties"] = orjson.loads(props) if isinstance(props, str | bytes) else props
-        found[values[key]].append(row)
+    found: dict[int, list[Stored]] = {s: [] for s in subjects}
+    for row in map(Stored._make, execute(conn, sql, tuple(subjects)).fetchall()):
+        found[row.subject].append(row)
     return found
 
 
