@@ -99,7 +99,7 @@ def collector_share(seconds: int) -> tuple[float, float]:
     return bare.rps, collector_rate(models, seconds).rps
 
 
-def rescore_rate(n: int, url: str | None = None) -> tuple[int, float]:
+def rescore_rate(n: int, url: str | None = None, processes: int = 1) -> tuple[int, float]:
     """`n` events stored (in `url`, default a fresh SQLite file) and rescored."""
     url = url or f"sqlite:///{tempfile.mkdtemp(prefix='lp-bench-')}/rescore.db"
     engine = create_engine(url)
@@ -128,7 +128,7 @@ def rescore_rate(n: int, url: str | None = None) -> tuple[int, float]:
         if batch:
             conn.execute(sa.insert(events), batch)
     start = time.perf_counter()
-    _, replayed = pipeline.rescore(batch=500)
+    _, replayed = pipeline.rescore(batch=500, processes=processes)
     elapsed = time.perf_counter() - start
     pipeline.stop()
     return replayed, replayed / elapsed

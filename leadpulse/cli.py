@@ -7,6 +7,7 @@ Errors are one readable line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import sys
 import tempfile
@@ -420,6 +421,10 @@ def rescore_command(
         str | None,
         typer.Option(help="The model that changed (checked to exist); all models are replayed."),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(min=1, help="Processes replaying side by side (default: one per core)."),
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Replay every stored event through the current models (collection may go on).
 
@@ -429,7 +434,7 @@ def rescore_command(
         keys = [p.model.key for p in pipeline.scoring.refresh(force=True).models]
         if model is not None and model not in keys:
             raise InvalidInput(f"no published model {model!r}; published: {', '.join(keys)}")
-        _rescore(pipeline)
+        _rescore(pipeline, processes)
 
 
 @app.command("prune")
@@ -446,13 +451,14 @@ def prune_command(
     out.print(f"deleted {visitors} anonymous visitors and their {events} events")
 
 
-def _rescore(pipeline: Pipeline) -> None:
+def _rescore(pipeline: Pipeline, processes: int = os.cpu_count() or 1) -> None:
     with pipeline.engine.connect() as conn:
         total = count_subjects(conn)
     with _progress() as progress:
         task = progress.add_task("re-scoring", total=total)
         subjects, events = pipeline.rescore(
-            progress=lambda done, _events: progress.update(task, completed=done)
+            progress=lambda done, _events: progress.update(task, completed=done),
+            processes=processes,
         )
     out.print(f"re-scored {subjects} leads and visitors from {events} events")
 

@@ -40,7 +40,8 @@ from leadpulse.pipeline.accounts import Accounts
 from leadpulse.pipeline.automate import AutomateStep
 from leadpulse.pipeline.engage import EngageStep
 from leadpulse.pipeline.outbox import Dispatcher
-from leadpulse.pipeline.scoring import ScoringStep, replay_page
+from leadpulse.pipeline.replayers import InProcess, Pool, Replayer
+from leadpulse.pipeline.scoring import ScoringStep
 from leadpulse.scoring import Score, Scorer
 from leadpulse.store import engage as engage_store
 from leadpulse.store import events as event_store
@@ -568,10 +569,16 @@ class Pipeline:
         return n
 
     def rescore(
-        self, batch: int = 200, progress: Callable[[int, int], None] | None = None
+        self,
+        batch: int = 200,
+        progress: Callable[[int, int], None] | None = None,
+        processes: int = 1,
     ) -> tuple[int, int]:
         """Replay every subject's events through the current models, a batch of subjects per
         transaction, so collection goes on between batches. Returns (subjects, events).
+
+        With `processes` above 1 (and more than one batch to do), pages are replayed by that
+        many processes side by side and kept here in order (`pipeline.replayers`).
 
         Where it has got to is committed with each batch: a rescore interrupted (a crash, a
         Ctrl-C) resumes there the next time, as long as the models are still the same.
@@ -582,6 +589,7 @@ class Pipeline:
         with self.engine.connect() as conn:
             keys = subject_store.site_keys(conn)
             run = rescore_store.unfinished(conn)
+            several = processes > 1 and subject_store.count_subjects(conn) > batch
         if run is None or run.models != models:
             run = self.writer.run_sync(lambda conn: rescore_store.start(conn, models, now))
         phases = {
@@ -590,40 +598,30 @@ class Pipeline:
                 v for v, _ in subject_store.anonymous_visitors_after(c, after, batch)
             ],
         }
-        for phase in ("lead", "visitor"):
-            if phase == "lead" and run.phase == "visitor":
-                continue
-            start = run.after_id if run.phase == phase else 0
-            for page in self._pages(phases[phase], start):
-                run = self._replay_page(scorer, keys, now, run, phase, page)
-                if progress is not None:
-                    progress(run.subjects, run.events)
+        primary = self.scoring.primary
+        replayer: Replayer = InProcess(self.engine, self.writer, scorer, primary, keys, now)
+        if several:
+            sources, averages = self.scoring.sources, self.scoring.averages
+            replayer = Pool(self.settings.database_url, sources, averages, primary, keys, now,
+                            processes)  # fmt: skip
+        try:
+            for phase in ("lead", "visitor"):
+                if phase == "lead" and run.phase == "visitor":
+                    continue
+                start = run.after_id if run.phase == phase else 0
+                pages = self._pages(phases[phase], start)
+                for page, events in replayer.pages(pages, leads=phase == "lead"):
+                    run = replace(run, phase=phase, after_id=page[-1],
+                                  subjects=run.subjects + len(page),
+                                  events=run.events + events)  # fmt: skip
+                    self.writer.run_sync(partial(rescore_store.advance, run=run))
+                    if progress is not None:
+                        progress(run.subjects, run.events)
+        finally:
+            replayer.close()
         finished = run
         self.writer.run_sync(lambda conn: rescore_store.finish(conn, finished.id, clock.now_ms()))
         return run.subjects, run.events
-
-    def _replay_page(
-        self,
-        scorer: Scorer,
-        keys: dict[int, str],
-        now: int,
-        run: rescore_store.Run,
-        phase: str,
-        page: list[int],
-    ) -> rescore_store.Run:
-        """Replay one page of subjects and record how far the run got, in one transaction."""
-
-        def unit(conn: Connection) -> rescore_store.Run:
-            replayed = replay_page(conn, self.scoring, scorer, page, leads=phase == "lead",
-                                   site_keys=keys, now=now)  # fmt: skip
-            done = replace(
-                run, phase=phase, after_id=page[-1], subjects=run.subjects + len(page),
-                events=run.events + replayed,
-            )  # fmt: skip
-            rescore_store.advance(conn, done)
-            return done
-
-        return self.writer.run_sync(unit)
 
     def _pages(
         self, fetch: Callable[[Connection, int], list[int]], after: int

@@ -6,13 +6,17 @@ visitors are scored too, so a popup can appear before anyone is known.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.core import clock
@@ -50,6 +54,8 @@ class ScoringStep:
         self._averages_at = -_AVERAGES_SECONDS
         self._averages: dict[str, dict[str, float]] = {}
         self.scorer = Scorer([])
+        self.sources: list[tuple[str, int, str]] = []
+        """(key, version, source) of the models `scorer` was built from."""
 
     def refresh(self, force: bool = False) -> Scorer:
         """The current scorer; reloads the models when they may have changed."""
@@ -66,9 +72,15 @@ class ScoringStep:
                 self._averages_at = now
         signature = tuple((key, version) for key, version, _ in rows)
         if signature != self._signature or stale:
-            self.scorer = Scorer(_readable(rows), self._averages)
+            self.scorer = Scorer(readable(rows), self._averages)
+            self.sources = rows
             self._signature = signature
         return self.scorer
+
+    @property
+    def averages(self) -> dict[str, dict[str, float]]:
+        """The sites' averages the scorer compares with."""
+        return self._averages
 
     @property
     def primary(self) -> str | None:
@@ -197,12 +209,16 @@ class ScoringStep:
         return state
 
     def remember(self, conn: Connection, lead_id: int, scores: dict[str, Score]) -> None:
-        primary = self.primary
-        total = scores[primary].total if primary in scores else 0.0
-        lead_store.set_scores(conn, lead_id, total, {k: s.to_dict() for k, s in scores.items()})
+        remember(conn, lead_id, scores, self.primary)
 
 
-def _readable(rows: list[tuple[str, int, str]]) -> list[Published]:
+def remember(conn: Connection, lead_id: int, scores: dict[str, Score], primary: str | None) -> None:
+    """Keep the lead's scores on its row; the `primary` model's total is its `score`."""
+    total = scores[primary].total if primary in scores else 0.0
+    lead_store.set_scores(conn, lead_id, total, {k: s.to_dict() for k, s in scores.items()})
+
+
+def readable(rows: list[tuple[str, int, str]]) -> list[Published]:
     """The stored models that still parse. One that does not (stored by an older release with
     other rules) is logged and left out, rather than stopping collection for every site."""
     published = []
@@ -280,53 +296,112 @@ def scoring_traits(state: State) -> dict[str, Any]:
     return {**state.get("enrichment", {}), **state.get("sent", {})}
 
 
-def replay_page(
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """One subject scored again from its stored events, not yet kept."""
+
+    subject: int
+    seen: bytes
+    """A digest of its state when its events were read: the replay is kept only if it still
+    has that state."""
+    state: State
+    entries: list[Entry]
+    events: int
+
+
+def replay(
     conn: Connection,
-    step: ScoringStep,
     scorer: Scorer,
     subjects: Sequence[int],
     *,
     leads: bool,
-    site_keys: dict[int, str],
+    site_keys: Mapping[int, str],
     now: int,
-) -> int:
+) -> list[Replayed]:
     """Score a page of leads (or of anonymous visitors) again from their stored events — a
-    rescore — reading and clearing the whole page in a few statements. What events do not make
-    (stages held by hand, scenario runs) is carried over. Returns how many events."""
+    rescore's first half. It only reads (the page in a few statements), so it can run outside
+    the writer, in another process; `keep` writes the result. What events do not make (stages
+    held by hand, scenario runs) is carried over.
+
+    The state is read before the events: a change that lands in between shows as a changed
+    state when the replay is kept.
+    """
+    before = score_store.load_states(conn, subjects, leads=leads)
+    sent = {s: lead_store.traits_of(conn, s) for s in subjects} if leads else {}
+    stored = event_store.events_by_subject(conn, subjects, leads=leads)
+    return [
+        _replay_one(scorer, s, before.get(s), sent.get(s), stored[s], site_keys, now)
+        for s in subjects
+    ]
+
+
+def keep(
+    conn: Connection,
+    scorer: Scorer,
+    page: list[Replayed],
+    *,
+    leads: bool,
+    site_keys: Mapping[int, str],
+    now: int,
+    primary: str | None,
+) -> int:
+    """A rescore's second half, in a writer unit: under the subjects' locks, each replay
+    replaces its subject's state and ledger — unless an event, an identify or a trait change
+    reached the subject after its replay read it; such a subject is replayed again here.
+    Returns how many events were replayed."""
+    subjects = [r.subject for r in page]
     pairs = [(s, None) if leads else (None, s) for s in subjects]
     locks.hold(conn, *(locks.subject(lead_id, visitor_id) for lead_id, visitor_id in pairs))
-    before = score_store.load_states(conn, subjects, leads=leads)
+    now_held = score_store.load_states(conn, subjects, leads=leads)
+    changed = [r.subject for r in page if digest(now_held.get(r.subject)) != r.seen]
+    if changed:
+        again = {r.subject: r for r in replay(conn, scorer, changed, leads=leads,
+                                              site_keys=site_keys, now=now)}  # fmt: skip
+        page = [again.get(r.subject, r) for r in page]
     score_store.clear_subjects(conn, subjects, leads=leads)
-    stored = event_store.events_by_subject(conn, subjects, leads=leads)
-    replayed = 0
-    for subject in subjects:
-        rows = stored[subject]
-        old: State = before.get(subject) or {}
-        state: State = empty_state() | {k: old[k] for k in HELD if k in old}
+    for r in page:
+        lead_id, visitor_id = (r.subject, None) if leads else (None, r.subject)
+        score_store.save_state(conn, lead_id, visitor_id, r.state, now)
+        score_store.add_entries(conn, lead_id, visitor_id, r.entries)
         if leads:
-            state["sent"] = lead_store.traits_of(conn, subject)
-        entries = scorer.apply_traits(state, scoring_traits(state), rows[0].ts if rows else now)
-        # where a scenario run started, its local models' trait rules were looked at (live)
-        starts = sorted(window[0] for window in state.get("scenarios", {}).values())
-        found = state.setdefault("enrichment", {})
-        traits = scoring_traits(state)
-        for row in rows:
-            while starts and row.ts > starts[0]:
-                entries += scorer.apply_traits(state, traits, starts.pop(0))
-            if _enrich_stored(found, row):
-                traits = scoring_traits(state)
-            event = _replayed(row, site_keys.get(row.site_id, ""))
-            entries += scorer.apply_event(state, event, traits)
-        for start in starts:
-            entries += scorer.apply_traits(state, traits, start)
-        entries += scorer.apply_traits(state, traits, now)
-        lead_id, visitor_id = (subject, None) if leads else (None, subject)
-        score_store.save_state(conn, lead_id, visitor_id, state, now)
-        score_store.add_entries(conn, lead_id, visitor_id, entries)
-        if leads:
-            step.remember(conn, subject, scorer.score(state, now))
-        replayed += len(rows)
-    return replayed
+            remember(conn, r.subject, scorer.score(r.state, now), primary)
+    return sum(r.events for r in page)
+
+
+def _replay_one(
+    scorer: Scorer,
+    subject: int,
+    old: State | None,
+    sent: dict[str, Any] | None,
+    rows: list[Stored],
+    site_keys: Mapping[int, str],
+    now: int,
+) -> Replayed:
+    state: State = empty_state() | copy.deepcopy({k: old[k] for k in HELD if old and k in old})
+    if sent is not None:
+        state["sent"] = sent
+    entries = scorer.apply_traits(state, scoring_traits(state), rows[0].ts if rows else now)
+    # where a scenario run started, its local models' trait rules were looked at (live)
+    starts = sorted(window[0] for window in state.get("scenarios", {}).values())
+    found = state.setdefault("enrichment", {})
+    traits = scoring_traits(state)
+    for row in rows:
+        while starts and row.ts > starts[0]:
+            entries += scorer.apply_traits(state, traits, starts.pop(0))
+        if _enrich_stored(found, row):
+            traits = scoring_traits(state)
+        entries += scorer.apply_event(state, _replayed(row, site_keys.get(row.site_id, "")), traits)
+    for start in starts:
+        entries += scorer.apply_traits(state, traits, start)
+    entries += scorer.apply_traits(state, traits, now)
+    return Replayed(subject, digest(old), state, entries, len(rows))
+
+
+def digest(state: State | None) -> bytes:
+    """A state's fingerprint, the same in every process (Python's own hash is not)."""
+    return hashlib.blake2b(
+        orjson.dumps(state, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).digest()
 
 
 def _enrich_stored(found: dict[str, Any], row: Stored) -> bool:

@@ -12,12 +12,13 @@ fit points and never decay.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -66,9 +67,9 @@ class Happening:
     site: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One ledger row: a point change, and why."""
+class Entry(NamedTuple):
+    """One ledger row: a point change, and why. A named tuple: a rescore makes millions and
+    sends them between processes, which tuples make cheap."""
 
     model: str
     version: int
@@ -318,13 +319,16 @@ class Scorer:
         return entries
 
     def _signature(self, traits: Mapping[str, Any]) -> int:
-        """What state rules compare to know whether the traits changed. The last mapping seen
-        is remembered by identity (callers hand a new mapping when traits change), so a
-        replay of many events with the same traits encodes them once."""
+        """What state rules compare to know whether the traits changed: a digest, the same in
+        every process (Python's own hash of bytes is not), since the state keeps it and other
+        processes score the lead next. The last mapping seen is remembered by identity
+        (callers hand a new mapping when traits change), so a replay of many events with the
+        same traits encodes them once."""
         seen = self._seen
         if seen is not None and seen[0] is traits:
             return seen[1]
-        signature = hash(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str))
+        encoded = orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str)
+        signature = int.from_bytes(hashlib.blake2b(encoded, digest_size=8).digest(), signed=True)
         self._seen = (traits, signature)
         return signature
 

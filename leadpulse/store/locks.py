@@ -8,7 +8,10 @@ it holds a transaction-scoped advisory lock named after it (`lead:42`, `visitor:
 commit, and then reads what it wrote. Locks end with the transaction, so a crashed worker
 leaves none behind.
 
-SQLite needs none of this: one database file has one writer at a time.
+SQLite has one writer at a time per database file, so `hold` takes that write lock at once
+(`BEGIN IMMEDIATE`) rather than at the transaction's first write: what the unit reads next is
+then what it will change, even with another process (a CLI rescore, an import) writing the
+same file.
 """
 
 from __future__ import annotations
@@ -42,7 +45,10 @@ def hold(conn: Connection, *names: str) -> None:
     nothing. Deadlocks between transactions that took locks in different calls are found by
     PostgreSQL, which fails one of them; the writer runs its units again (store.writer).
     """
-    if not names or not is_postgres(conn):
+    if not names:
+        return
+    if not is_postgres(conn):
+        _write_lock(conn)
         return
     held = _held(conn)
     keys = sorted({_key(name) for name in names} - held)
@@ -66,6 +72,13 @@ def try_hold(conn: Connection, name: str) -> bool:
     if got:
         held.add(key)
     return got
+
+
+def _write_lock(conn: Connection) -> None:
+    """SQLite: begin the transaction as the database's writer now, unless it is already."""
+    driver = conn.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def _held(conn: Connection) -> set[int]:

@@ -42,6 +42,9 @@ def test_apply_list_and_rescore(db_url: str) -> None:
     assert "re-scored 0 leads and visitors from 0 events" in second.stdout
     assert "lead-magnets" in run(db_url, "model", "list").stdout
     assert "re-scored" in run(db_url, "rescore", "--model", "lead-magnets").stdout
+    assert "re-scored" in run(db_url, "rescore", "--processes", "2").stdout
+    none = run(db_url, "rescore", "--processes", "0", ok=False)
+    assert "--processes" in none.stderr and "greater than or equal to 1" in none.stderr
     wrong = run(db_url, "rescore", "--model", "nope", ok=False)
     assert wrong.stderr.startswith("error: no published model 'nope'")
 

@@ -1,0 +1,110 @@
+"""A rescore split between processes gives what one process gives, and a subject that changes
+while its page is being replayed is replayed again when the page is kept."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from starlette.testclient import TestClient
+
+from leadpulse.core import clock
+from leadpulse.pipeline import Pipeline
+from leadpulse.pipeline.scoring import keep, replay
+from leadpulse.store import scores as score_store
+from leadpulse.store import subjects as subject_store
+from leadpulse.store.schema import leads, score_ledger, score_states, visitors
+from tests.scoring.test_scoring_flow import publish, send
+
+NOW = 1_790_000_000_000
+
+
+def _history(client: TestClient, site: dict[str, str], auth: dict[str, str]) -> None:
+    """Anonymous visitors and leads (one with two devices), with several models published."""
+    for name in ("website-behaviour.yaml", "lead-magnets.yaml", "agency-fit.yaml"):
+        publish(client, auth, name)
+    wk = site["write_key"]
+    for n in range(7):
+        pages = [{"type": "page_view", "url": f"https://shop.example/{p}"}
+                 for p in ("pricing", "blog", "contact", "pricing")[: n % 4 + 1]]  # fmt: skip
+        send(client, wk, f"v{n}", *pages, {"type": "scroll", "depth": 15 * n},
+             {"type": "lead_magnet_download"})  # fmt: skip
+    for anon, email in (("v1", "a@x.io"), ("v2", "b@x.io"), ("v3", "a@x.io")):
+        body = {"write_key": wk, "anonymous_id": anon,
+                "traits": {"email": email, "industry": "saas", "revenue": 500_000}}  # fmt: skip
+        assert client.post("/v1/identify", json=body).status_code == 200
+    send(client, wk, "v1", {"type": "page_view", "url": "https://shop.example/price-list"})
+
+
+def _scoring(engine: Engine) -> dict[str, Any]:
+    """Everything a rescore writes, in a comparable form."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(score_ledger.c.lead_id, score_ledger.c.visitor_id, score_ledger.c.model_key,
+                      score_ledger.c.rule_key, score_ledger.c.occurrence, score_ledger.c.points,
+                      score_ledger.c.event_uid, score_ledger.c.at)
+        )  # fmt: skip
+        ledger = sorted((tuple(r) for r in rows), key=repr)
+        states = {
+            (r[0], r[1]): score_store.load_state(conn, r[0], r[1])
+            for r in conn.execute(sa.select(score_states.c.lead_id, score_states.c.visitor_id))
+        }
+        scores = dict(conn.execute(sa.select(leads.c.id, leads.c.score)).all())
+    return {"ledger": ledger, "states": states, "scores": scores}
+
+
+def test_a_rescore_in_two_processes_equals_one_in_this_process(
+    client: TestClient, pipeline: Pipeline, engine: Engine, site: dict[str, str],
+    auth: dict[str, str],
+) -> None:  # fmt: skip
+    _history(client, site, auth)
+    clock.set_clock(lambda: NOW)
+    try:
+        assert pipeline.rescore(batch=2) == (6, 31)
+        here = _scoring(engine)
+        seen: list[int] = []
+        # batch 2: three pages of leads and visitors, kept by the processes as they finish
+        assert pipeline.rescore(batch=2, processes=2, progress=lambda s, _e: seen.append(s)) == (
+            6,
+            31,
+        )
+    finally:
+        clock.set_clock(None)
+    assert seen == [2, 4, 6]  # two leads, then four visitors, by pages of two, in order
+    assert len(here["ledger"]) > 20 and here["scores"]
+    assert _scoring(engine) == here
+
+
+def test_a_subject_that_changes_while_replayed_is_replayed_again_when_kept(
+    client: TestClient, pipeline: Pipeline, engine: Engine, site: dict[str, str],
+    auth: dict[str, str],
+) -> None:  # fmt: skip
+    model = "key: pages\nrules:\n  - key: page\n    when: {event: page_view}\n    points: 1\n"
+    assert client.put("/v1/models/pages", content=model, headers=auth).status_code == 200
+    wk = site["write_key"]
+    view = {"type": "page_view", "url": "https://shop.example/pricing"}
+    send(client, wk, "late", view, view)
+    scorer = pipeline.scoring.refresh(force=True)
+    with engine.connect() as conn:
+        keys = subject_store.site_keys(conn)
+        visitor = conn.execute(
+            sa.select(visitors.c.id).where(visitors.c.anonymous_id == "late")
+        ).scalar_one()
+        now = clock.now_ms()
+        replayed = replay(conn, scorer, [visitor], leads=False, site_keys=keys, now=now)
+    assert replayed[0].events == 2
+    send(client, wk, "late", {"type": "page_view", "url": "https://shop.example/contact"})
+    primary = pipeline.scoring.primary
+    unit = partial(keep, scorer=scorer, page=replayed, leads=False, site_keys=keys, now=now,
+                   primary=primary)  # fmt: skip
+    kept = pipeline.writer.run_sync(unit)
+    assert kept == 3  # the event that came in between was replayed too
+    with engine.connect() as conn:
+        state = score_store.load_state(conn, None, visitor)
+    assert state["lifetime"]["pages_viewed"] == 3
+    kept_ledger = _scoring(engine)["ledger"]
+    assert [row[3] for row in kept_ledger] == ["page"] * 3
+    pipeline.rescore()
+    assert _scoring(engine)["ledger"] == kept_ledger
