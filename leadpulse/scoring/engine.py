@@ -54,10 +54,10 @@ _MAX_TIMES = 10_000
 """Times kept per counted event kind and scope: enough for any window a model may ask."""
 
 
-@dataclass(frozen=True, slots=True)
-class Happening:
+class Happening(NamedTuple):
     """An event as scoring sees it: fields include url, path, referrer, title, channel,
-    source, keyword, country, browser, device and `properties`."""
+    source, keyword, country, browser, device and `properties`. A named tuple: one is made
+    for every event scored or replayed, and a frozen dataclass costs several times more."""
 
     uid: str
     type: str
@@ -419,10 +419,13 @@ def _event_run(published: Published, rule: Rule) -> EventRun:
     fields = compiled_fields(cond.where) if isinstance(cond, EventCond) and cond.where else None
     test = None if isinstance(cond, EventCond) else _compiled(cond, False)
 
+    give = _giver(rule)
+
     def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        scope = scope_of(event.session_id, event.ts)
         if times is not None:
             used = ms.get("times")
-            if used is not None and times <= used.get(scope_of(event.session_id, event.ts), 0):
+            if used is not None and times <= used.get(scope, 0):
                 return
         if cap is not None:
             given = ms.get("points")
@@ -432,13 +435,11 @@ def _event_run(published: Published, rule: Rule) -> EventRun:
             return
         if test is not None and not test(ctx):
             return
-        session = event.session_id
-        points = _allowed(rule, ms, session, event.ts)
+        points = give(ms, scope)
         if points == 0:
             return
         uid = event.uid
         entry = Entry(model_key, version, key, "e:" + uid, points, event.ts, uid, True)
-        _count(rule, ms, entry, session)
         _book(ms, entry, half_life)
         out.append(entry)
 
@@ -446,7 +447,8 @@ def _event_run(published: Published, rule: Rule) -> EventRun:
 
 
 def _limit_scoper(rule: Rule) -> Callable[[str | None, int], str]:
-    """`_limit_scope` for one rule, its prefix worked out once."""
+    """Where a rule's limit counts its uses: per lead (the rule's key), per session or per
+    day; the prefix worked out once."""
     per = rule.limit.per if rule.limit else "lead"
     key = rule.key
     if per == "session":
@@ -471,6 +473,8 @@ def _metric_run(published: Published, rule: Rule) -> EventRun:
     test = _compiled(rule.when, False)
     steps_test = _compiled(rule.when, True)
     value = _reader(metric)
+    scope_of = _limit_scoper(rule)
+    give = _giver(rule)
 
     def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
         session = event.session_id
@@ -490,12 +494,11 @@ def _metric_run(published: Published, rule: Rule) -> EventRun:
         while done < steps:
             done += 1
             fired[scope] = done
-            points = _allowed(rule, ms, session, event.ts)
+            points = give(ms, scope_of(session, event.ts))
             if points == 0:
                 break
             entry = Entry(model_key, version, key, f"m:{scope}:{done}", points, event.ts,
                           event.uid, True)  # fmt: skip
-            _count(rule, ms, entry, session)
             _book(ms, entry, half_life)
             out.append(entry)
 
@@ -776,39 +779,33 @@ def _book(ms: dict[str, Any], entry: Entry, half_life_ms: float | None) -> None:
     ]
 
 
-def _allowed(rule: Rule, ms: dict[str, Any], session: str | None, ts: int) -> float:
-    """The points this rule may still give now, under its limit (0: the limit is reached)."""
+def _giver(rule: Rule) -> Callable[[dict[str, Any], str], float]:
+    """For one rule: the points it may still give now in a limit's scope (`_limit_scoper`),
+    counted as given — 0 when its limit is reached (`times` in the scope, or `points` in all)."""
     limit = rule.limit
-    points = rule.points
-    if limit is None:
-        return points
-    if limit.times is not None:
-        used = ms.get("times", {}).get(_limit_scope(rule, session, ts), 0)
-        if used >= limit.times:
+    key, points = rule.key, rule.points
+    times = limit.times if limit is not None else None
+    cap = limit.points if limit is not None and points > 0 else None
+
+    def give(ms: dict[str, Any], scope: str) -> float:
+        used = ms.get("times")
+        if used is None:
+            used = ms["times"] = {}
+        n = used.get(scope, 0)
+        if points == 0 or (times is not None and n >= times):
             return 0.0
-    if limit.points is not None and points > 0:
-        given = ms.get("points", {}).get(rule.key, 0.0)
-        points = min(points, limit.points - given)
-        if points <= 0:
+        given = ms.get("points")
+        if given is None:
+            given = ms["points"] = {}
+        so_far = given.get(key, 0.0)
+        allowed = points if cap is None else min(points, cap - so_far)
+        if allowed <= 0 and cap is not None:
             return 0.0
-    return points
+        used[scope] = n + 1
+        given[key] = so_far + allowed
+        return allowed
 
-
-def _limit_scope(rule: Rule, session: str | None, ts: int) -> str:
-    per = rule.limit.per if rule.limit else "lead"
-    if per == "session":
-        return f"{rule.key}|s|{session or '-'}"
-    if per == "day":
-        return f"{rule.key}|d|{ts // DAY_MS}"
-    return rule.key
-
-
-def _count(rule: Rule, ms: dict[str, Any], entry: Entry, session: str | None) -> None:
-    times = ms.setdefault("times", {})
-    scope = _limit_scope(rule, session, entry.at)
-    times[scope] = times.get(scope, 0) + 1
-    given = ms.setdefault("points", {})
-    given[rule.key] = given.get(rule.key, 0.0) + entry.points
+    return give
 
 
 def _entry(

@@ -193,7 +193,10 @@ def events_by_subject(
     if not subjects:
         return {}
     owner = "lead_id" if leads else "visitor_id"
-    only = "" if leads else " AND lead_id IS NULL"
+    # `+lead_id`: not a condition an index may serve. SQLite's planner (without ANALYZE's
+    # statistics) otherwise walks every anonymous event by the lead_id index, and sorts them:
+    # 5.7 µs an event read instead of 0.4.
+    only = "" if leads else " AND +lead_id IS NULL"
     marks = ", ".join("?" * len(subjects))
     columns = ", ".join((owner, *Stored._fields[1:]))
     sql = (f"SELECT {columns} FROM events WHERE {owner} IN ({marks}){only} "
