@@ -128,7 +128,7 @@ def rescore_rate(n: int, url: str | None = None, processes: int = 1) -> tuple[in
         if batch:
             conn.execute(sa.insert(events), batch)
     start = time.perf_counter()
-    _, replayed = pipeline.rescore(batch=500, processes=processes)
+    _, replayed = pipeline.rescore(processes=processes)
     elapsed = time.perf_counter() - start
     pipeline.stop()
     return replayed, replayed / elapsed

@@ -385,11 +385,15 @@ def _replay_one(
     starts = sorted(window[0] for window in state.get("scenarios", {}).values())
     found = state.setdefault("enrichment", {})
     traits = scoring_traits(state)
+    visit: tuple[str | None, ...] = ()  # what the previous event enriched: most repeat it
     for row in rows:
         while starts and row.ts > starts[0]:
             entries += scorer.apply_traits(state, traits, starts.pop(0))
-        if _enrich_stored(found, row):
-            traits = scoring_traits(state)
+        here = (row.country, row.browser, row.device, row.channel)
+        if here != visit:
+            visit = here
+            if _enrich_stored(found, row):
+                traits = scoring_traits(state)
         entries += scorer.apply_event(state, _replayed(row, site_keys.get(row.site_id, "")), traits)
     for start in starts:
         entries += scorer.apply_traits(state, traits, start)

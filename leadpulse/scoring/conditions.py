@@ -51,20 +51,29 @@ def _matches_test(cond: FieldCond) -> FieldsTest | None:
     tests = tuple(
         _pattern_test(str(p)) for p in (operand if isinstance(operand, tuple) else (operand,))
     )
-    single = tests[0] if len(tests) == 1 else None
+    known: dict[Any, bool] = {}
 
     def test(values: Mapping[str, Any], _event_type: str) -> bool:
         value = values.get(name, _MISSING)
         if value is _MISSING:
             props = values.get("properties")
             value = props.get(name) if isinstance(props, Mapping) else None
-        if not isinstance(value, str):
+        try:
+            return known[value]
+        except KeyError:
+            found = isinstance(value, str) and any(t(value) is not None for t in tests)
+            if len(known) < _KNOWN:
+                known[value] = found
+            return found
+        except TypeError:  # not hashable (a list or an object): not text either
             return False
-        if single is not None:
-            return single(value) is not None
-        return any(t(value) is not None for t in tests)
 
     return test
+
+
+_KNOWN = 1_024
+"""Values a page-pattern test remembers its answer for: a site's pages repeat, so most tests
+are a dictionary lookup; unique URLs (with tracking parameters) fill it and are tested anew."""
 
 
 def _pattern_test(pattern: str) -> Callable[[str], re.Match[str] | None]:

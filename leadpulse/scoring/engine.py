@@ -289,8 +289,8 @@ class Scorer:
             half_life = plan.half_life
             ms = models.get(key)
             if ms is None:
-                ms = models[key] = {"version": plan.version}
-            if ms.get("half_life", 0) != half_life:  # merges read it (a new version may change it)
+                ms = models[key] = {"version": plan.version, "half_life": half_life}
+            elif ms.get("half_life", 0) != half_life:  # merges read it; a new version may change it
                 ms["half_life"] = half_life
             local = plan.scenario
             if local is not None and not _in_scenario(state, local, event, now):
@@ -298,7 +298,8 @@ class Scorer:
                     totals[key] = plan.clamped(total_of(ms, now, half_life))
                 continue  # its trait rules are looked at when a run starts
             traits_changed = ms.get("traits") != signature
-            ms["traits"] = signature
+            if traits_changed:
+                ms["traits"] = signature
             learned = plan.learned
             if learned is not None:
                 if traits_changed:
