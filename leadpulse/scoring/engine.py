@@ -81,8 +81,9 @@ class Entry(NamedTuple):
     decays: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(NamedTuple):
+    """A model's total, band and stage at one moment (one per model in every collect answer)."""
+
     model: str
     version: int
     total: float
