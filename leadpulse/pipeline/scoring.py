@@ -6,8 +6,6 @@ visitors are scored too, so a popup can appear before anyone is known.
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -301,8 +299,8 @@ class Replayed:
     """One subject scored again from its stored events, not yet kept."""
 
     subject: int
-    seen: bytes
-    """A digest of its state when its events were read: the replay is kept only if it still
+    seen: str | None
+    """Its state as stored when its events were read: the replay is kept only if it still
     has that state."""
     state: State
     entries: list[Entry]
@@ -326,7 +324,7 @@ def replay(
     The state is read before the events: a change that lands in between shows as a changed
     state when the replay is kept.
     """
-    before = score_store.load_states(conn, subjects, leads=leads)
+    before = score_store.stored_states(conn, subjects, leads=leads)
     sent = {s: lead_store.traits_of(conn, s) for s in subjects} if leads else {}
     stored = event_store.events_by_subject(conn, subjects, leads=leads)
     return [
@@ -352,8 +350,8 @@ def keep(
     subjects = [r.subject for r in page]
     pairs = [(s, None) if leads else (None, s) for s in subjects]
     locks.hold(conn, *(locks.subject(lead_id, visitor_id) for lead_id, visitor_id in pairs))
-    now_held = score_store.load_states(conn, subjects, leads=leads)
-    changed = [r.subject for r in page if digest(now_held.get(r.subject)) != r.seen]
+    stored = score_store.stored_states(conn, subjects, leads=leads)
+    changed = [r.subject for r in page if stored.get(r.subject) != r.seen]
     if changed:
         again = {r.subject: r for r in replay(conn, scorer, changed, leads=leads,
                                               site_keys=site_keys, now=now)}  # fmt: skip
@@ -371,13 +369,13 @@ def keep(
 def _replay_one(
     scorer: Scorer,
     subject: int,
-    old: State | None,
+    seen: str | None,
     sent: dict[str, Any] | None,
     rows: list[Stored],
     site_keys: Mapping[int, str],
     now: int,
 ) -> Replayed:
-    state: State = empty_state() | copy.deepcopy({k: old[k] for k in HELD if old and k in old})
+    state: State = empty_state() | _held(seen)
     if sent is not None:
         state["sent"] = sent
     entries = scorer.apply_traits(state, scoring_traits(state), rows[0].ts if rows else now)
@@ -398,14 +396,16 @@ def _replay_one(
     for start in starts:
         entries += scorer.apply_traits(state, traits, start)
     entries += scorer.apply_traits(state, traits, now)
-    return Replayed(subject, digest(old), state, entries, len(rows))
+    return Replayed(subject, seen, state, entries, len(rows))
 
 
-def digest(state: State | None) -> bytes:
-    """A state's fingerprint, the same in every process (Python's own hash is not)."""
-    return hashlib.blake2b(
-        orjson.dumps(state, option=orjson.OPT_SORT_KEYS), digest_size=16
-    ).digest()
+def _held(stored: str | None) -> State:
+    """What a stored state holds that events do not make; most have none, so most states are
+    not parsed at all."""
+    if stored is None or not any(f'"{k}"' in stored for k in HELD):
+        return {}
+    old = orjson.loads(stored)
+    return {k: old[k] for k in HELD if k in old}
 
 
 def _enrich_stored(found: dict[str, Any], row: Stored) -> bool:

@@ -93,13 +93,16 @@ def load_state(conn: Connection, lead_id: int | None, visitor_id: int | None) ->
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def load_states(conn: Connection, subjects: Sequence[int], *, leads: bool) -> dict[int, Any]:
-    """The scoring states of many leads (or visitors) at once, by subject."""
+def stored_states(conn: Connection, subjects: Sequence[int], *, leads: bool) -> dict[int, str]:
+    """The scoring states of many leads (or visitors) at once, by subject, as the JSON text
+    stored: a rescore compares them as they are and parses the few it needs."""
     if not subjects:
         return {}
-    owner = score_states.c.lead_id if leads else score_states.c.visitor_id
-    rows = conn.execute(sa.select(owner, score_states.c.state).where(owner.in_(subjects)))
-    return {r[0]: orjson.loads(r[1]) if isinstance(r[1], str | bytes) else r[1] for r in rows}
+    owner = "lead_id" if leads else "visitor_id"
+    state = "state::text" if is_postgres(conn) else "state"
+    marks = ", ".join("?" * len(subjects))
+    sql = f"SELECT {owner}, {state} FROM score_states WHERE {owner} IN ({marks})"
+    return {r[0]: r[1] for r in execute(conn, sql, tuple(subjects))}
 
 
 def save_state(
