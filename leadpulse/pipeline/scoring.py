@@ -356,7 +356,7 @@ def keep(
         again = {r.subject: r for r in replay(conn, scorer, changed, leads=leads,
                                               site_keys=site_keys, now=now)}  # fmt: skip
         page = [again.get(r.subject, r) for r in page]
-    score_store.clear_subjects(conn, subjects, leads=leads)
+    score_store.clear_ledgers(conn, subjects, leads=leads)
     for r in page:
         lead_id, visitor_id = (r.subject, None) if leads else (None, r.subject)
         score_store.save_state(conn, lead_id, visitor_id, r.state, now)

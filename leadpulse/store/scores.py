@@ -186,8 +186,8 @@ def move_lead_ledger(conn: Connection, from_lead: int, into_lead: int) -> None:
     )
 
 
-def clear_subjects(conn: Connection, subjects: Sequence[int], *, leads: bool) -> None:
-    """Forget the scoring of these leads (or visitors) before a replay."""
-    for table in (score_ledger, score_states):
-        owner = table.c.lead_id if leads else table.c.visitor_id
-        conn.execute(sa.delete(table).where(owner.in_(subjects)))
+def clear_ledgers(conn: Connection, subjects: Sequence[int], *, leads: bool) -> None:
+    """Forget the ledger rows of these leads (or visitors) before a replay books them anew
+    (their states are replaced by `save_state`)."""
+    owner = score_ledger.c.lead_id if leads else score_ledger.c.visitor_id
+    conn.execute(sa.delete(score_ledger).where(owner.in_(subjects)))
