@@ -50,19 +50,14 @@ class InProcess:
     ) -> None:
         self._engine = engine
         self._writer = writer
-        self._scorer = scorer
-        self._primary = primary
-        self._site_keys = site_keys
-        self._now = now
+        self._replay = partial(replay, scorer=scorer, site_keys=site_keys, now=now)
+        self._keep = partial(keep, scorer=scorer, site_keys=site_keys, now=now, primary=primary)
 
     def pages(self, pages: Iterable[Page], *, leads: bool) -> Iterator[tuple[Page, int]]:
-        scorer, site_keys, now = self._scorer, self._site_keys, self._now
         for page in pages:
             with self._engine.connect() as conn:
-                found = replay(conn, scorer, page, leads=leads, site_keys=site_keys, now=now)
-            unit = partial(keep, scorer=scorer, page=found, leads=leads, site_keys=site_keys,
-                           now=now, primary=self._primary)  # fmt: skip
-            yield page, self._writer.run_sync(unit)
+                found = self._replay(conn, subjects=page, leads=leads)
+            yield page, self._writer.run_sync(partial(self._keep, page=found, leads=leads))
 
     def close(self) -> None:
         """Nothing to let go of."""
