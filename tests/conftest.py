@@ -97,3 +97,14 @@ def admin_key(pipeline: Pipeline) -> str:
 @pytest.fixture
 def auth(admin_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {admin_key}"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long fault tests run only when asked for (`-m faults`): another `-m`, such as
+    `-m postgres`, replaces the default `not faults` and would otherwise pick them too."""
+    if "faults" in (config.getoption("markexpr") or ""):
+        return
+    faults = [item for item in items if item.get_closest_marker("faults") is not None]
+    if faults:
+        config.hook.pytest_deselected(items=faults)
+        items[:] = [item for item in items if item.get_closest_marker("faults") is None]
