@@ -577,8 +577,9 @@ class Pipeline:
         """Replay every subject's events through the current models, a batch of subjects per
         transaction, so collection goes on between batches. Returns (subjects, events).
 
-        With `processes` above 1 (and more than one batch to do), pages are replayed by that
-        many processes side by side and kept here in order (`pipeline.replayers`).
+        With `processes` above 1 (and more than one batch to do), pages are replayed and kept
+        by that many processes side by side; how far the run got is recorded here, in page
+        order (`pipeline.replayers`).
 
         Where it has got to is committed with each batch: a rescore interrupted (a crash, a
         Ctrl-C) resumes there the next time, as long as the models are still the same.

@@ -2,7 +2,7 @@
 
 Replaying a page (`scoring.replay`) only reads; keeping it (`scoring.keep`) takes the page's
 locks, replays again any subject that changed meanwhile and writes. So pages can be replayed
-side by side in other processes, each keeping its own pages in a transaction of its own while
+side by side in other processes, each keeping its own pages through a writer of its own while
 the others compute. Scoring is pure Python and holds the GIL, so threads would not help;
 processes use every core.
 """
@@ -111,7 +111,7 @@ class Pool:
 
 # -- in a pool's process ----------------------------------------------------------------------
 
-_worker: tuple[Engine, Scorer, str | None] | None = None
+_worker: tuple[Engine, Writer, Scorer, str | None] | None = None
 
 
 def _start(
@@ -122,14 +122,16 @@ def _start(
 ) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker = create_engine(url), Scorer(readable(sources), averages), primary
+    engine = create_engine(url)
+    writer = Writer(engine, max_units=1)  # its own: runs a page again after a deadlock
+    writer.start()
+    _worker = engine, writer, Scorer(readable(sources), averages), primary
 
 
 def _replay_and_keep(page: Page, leads: bool, site_keys: dict[int, str], now: int) -> int:
     assert _worker is not None, "the pool's initializer has run"
-    engine, scorer, primary = _worker
+    engine, writer, scorer, primary = _worker
     with engine.connect() as conn:
         found = replay(conn, scorer, page, leads=leads, site_keys=site_keys, now=now)
-    with engine.begin() as conn:
-        return keep(conn, scorer, found, leads=leads, site_keys=site_keys, now=now,
-                    primary=primary)  # fmt: skip
+    return writer.run_sync(partial(keep, scorer=scorer, page=found, leads=leads,
+                                   site_keys=site_keys, now=now, primary=primary))  # fmt: skip

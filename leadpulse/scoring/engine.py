@@ -68,8 +68,8 @@ class Happening(NamedTuple):
 
 
 class Entry(NamedTuple):
-    """One ledger row: a point change, and why. A named tuple: a rescore makes millions and
-    sends them between processes, which tuples make cheap."""
+    """One ledger row: a point change, and why. A named tuple: a rescore makes millions, and
+    tuples are the cheapest to make and to read."""
 
     model: str
     version: int
