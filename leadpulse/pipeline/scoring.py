@@ -322,8 +322,11 @@ def replay(
     held by hand, scenario runs) is carried over.
 
     The state is read before the events: a change that lands in between shows as a changed
-    state when the replay is kept.
+    state when the replay is kept. A visitor that a lead has now is left out: its events and
+    ledger are the lead's.
     """
+    if not leads:
+        subjects = subject_store.still_anonymous(conn, subjects)
     before = score_store.stored_states(conn, subjects, leads=leads)
     sent = {s: lead_store.traits_of(conn, s) for s in subjects} if leads else {}
     stored = event_store.events_by_subject(conn, subjects, leads=leads)
@@ -350,6 +353,10 @@ def keep(
     subjects = [r.subject for r in page]
     pairs = [(s, None) if leads else (None, s) for s in subjects]
     locks.hold(conn, *(locks.subject(lead_id, visitor_id) for lead_id, visitor_id in pairs))
+    if not leads:  # a visitor identified meanwhile: its events and ledger are its lead's now
+        anonymous = set(subject_store.still_anonymous(conn, subjects))
+        page = [r for r in page if r.subject in anonymous]
+        subjects = [r.subject for r in page]
     stored = score_store.stored_states(conn, subjects, leads=leads)
     changed = [r.subject for r in page if stored.get(r.subject) != r.seen]
     if changed:

@@ -187,7 +187,12 @@ def move_lead_ledger(conn: Connection, from_lead: int, into_lead: int) -> None:
 
 
 def clear_ledgers(conn: Connection, subjects: Sequence[int], *, leads: bool) -> None:
-    """Forget the ledger rows of these leads (or visitors) before a replay books them anew
-    (their states are replaced by `save_state`)."""
-    owner = score_ledger.c.lead_id if leads else score_ledger.c.visitor_id
-    conn.execute(sa.delete(score_ledger).where(owner.in_(subjects)))
+    """Forget the ledger rows of these leads (or anonymous visitors) before a replay books
+    them anew (their states are replaced by `save_state`). A visitor's rows that moved to its
+    lead when it was identified keep its id but are the lead's: they stay."""
+    if not subjects:
+        return
+    marks = ", ".join("?" * len(subjects))
+    owner = "lead_id" if leads else "visitor_id"
+    only = "" if leads else " AND +lead_id IS NULL"  # `+`: see store.events.events_by_subject
+    execute(conn, f"DELETE FROM score_ledger WHERE {owner} IN ({marks}){only}", tuple(subjects))

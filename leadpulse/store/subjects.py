@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from leadpulse.store.dialect import execute
 from leadpulse.store.schema import leads, sites, visitors
 
 
@@ -28,6 +31,16 @@ def anonymous_visitors_after(conn: Connection, after: int, limit: int) -> list[t
         .limit(limit)
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def still_anonymous(conn: Connection, visitor_ids: Sequence[int]) -> list[int]:
+    """Those of these visitors that no lead has (yet), in the order given."""
+    if not visitor_ids:
+        return []
+    marks = ", ".join("?" * len(visitor_ids))
+    sql = f"SELECT id FROM visitors WHERE id IN ({marks}) AND +lead_id IS NULL"
+    found = {r[0] for r in execute(conn, sql, tuple(visitor_ids))}
+    return [v for v in visitor_ids if v in found]
 
 
 def site_keys(conn: Connection) -> dict[int, str]:

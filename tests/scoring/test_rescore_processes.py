@@ -108,3 +108,31 @@ def test_a_subject_that_changes_while_replayed_is_replayed_again_when_kept(
     assert [row[3] for row in kept_ledger] == ["page"] * 3
     pipeline.rescore()
     assert _scoring(engine)["ledger"] == kept_ledger
+
+
+def test_a_visitor_identified_while_its_page_is_replayed_keeps_its_ledger_with_the_lead(
+    client: TestClient, pipeline: Pipeline, engine: Engine, site: dict[str, str],
+    auth: dict[str, str],
+) -> None:  # fmt: skip
+    model = "key: pages\nrules:\n  - key: page\n    when: {event: page_view}\n    points: 1\n"
+    assert client.put("/v1/models/pages", content=model, headers=auth).status_code == 200
+    wk = site["write_key"]
+    send(client, wk, "soon", *[{"type": "page_view", "url": "https://shop.example/"}] * 3)
+    scorer = pipeline.scoring.refresh(force=True)
+    with engine.connect() as conn:
+        keys = subject_store.site_keys(conn)
+        visitor = conn.execute(
+            sa.select(visitors.c.id).where(visitors.c.anonymous_id == "soon")
+        ).scalar_one()
+        now = clock.now_ms()
+        replayed = replay(conn, scorer, [visitor], leads=False, site_keys=keys, now=now)
+    body = {"write_key": wk, "anonymous_id": "soon", "traits": {"email": "soon@x.io"}}
+    lead = client.post("/v1/identify", json=body).json()["lead"]
+    unit = partial(keep, scorer=scorer, page=replayed, leads=False, site_keys=keys, now=now,
+                   primary=pipeline.scoring.primary)  # fmt: skip
+    assert pipeline.writer.run_sync(unit) == 0  # the visitor is the lead's now: nothing to keep
+    score = client.get(f"/v1/leads/{lead}/score", headers=auth).json()["models"][0]
+    assert score["total"] == 3
+    assert sum(c["points"] for c in score["contributions"]) == 3  # its ledger stayed the lead's
+    with engine.connect() as conn:
+        assert score_store.load_state(conn, None, visitor) is None
