@@ -1,18 +1,22 @@
 """Scoring cost: incremental per event (3 models × 30 rules) and rescore throughput.
 
-    python bench/score.py [--events 1000000] [--seconds 10] [--keep-db FILE] [--json PATH]
+    python bench/score.py [--events 1000000] [--seconds 10] [--processes N] [--keep-db FILE]
+                          [--json PATH]
     python bench/score.py --engine-only 12000     # the engine alone, e.g. under callgrind
 
 1. The engine alone: events/s through `Scorer.apply_event` with 3 generated models of 30
    rules each (event, metric and trait rules mixed, as in docs/examples/models).
 2. The collector with and without those models published, in the same run (wrk, batch 1):
    the share of the collector's cost that scoring adds. Goal: at most 25 %.
-3. Rescore: `--events` stored events replayed through the models. Goal: 100,000 events/s.
+3. Rescore: `--events` stored events replayed through the models by `--processes` processes
+   (one per core by default, as `leadpulse rescore`), then once more in one process. Goal:
+   100,000 events/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -99,8 +103,9 @@ def collector_share(seconds: int) -> tuple[float, float]:
     return bare.rps, collector_rate(models, seconds).rps
 
 
-def rescore_rate(n: int, url: str | None = None, processes: int = 1) -> tuple[int, float]:
-    """`n` events stored (in `url`, default a fresh SQLite file) and rescored."""
+def rescore_rate(n: int, url: str | None = None, *processes: int) -> tuple[int, list[float]]:
+    """`n` events stored (in `url`, default a fresh SQLite file) and rescored, once for each
+    number of `processes` (default one): (events, events/s of each rescore)."""
     url = url or f"sqlite:///{tempfile.mkdtemp(prefix='lp-bench-')}/rescore.db"
     engine = create_engine(url)
     migrate.upgrade(engine)
@@ -127,14 +132,19 @@ def rescore_rate(n: int, url: str | None = None, processes: int = 1) -> tuple[in
                 batch = []
         if batch:
             conn.execute(sa.insert(events), batch)
-    start = time.perf_counter()
-    _, replayed = pipeline.rescore(processes=processes)
-    elapsed = time.perf_counter() - start
+    rates, replayed = [], 0
+    for run_with in processes or (1,):
+        start = time.perf_counter()
+        _, replayed = pipeline.rescore(processes=run_with)
+        rates.append(replayed / (time.perf_counter() - start))
     pipeline.stop()
-    return replayed, replayed / elapsed
+    return replayed, rates
 
 
-def figures(engine: float, bare: float, scored: float, replayed: int, rps: float) -> list[Figure]:
+def figures(
+    engine: float, bare: float, scored: float, replayed: int, rps: float, processes: int,
+    one: float,
+) -> list[Figure]:  # fmt: skip
     added = bare / scored - 1
     return [
         Figure("scoring engine alone, 3 models × 30 rules", f"{engine:,.0f} events/s",
@@ -142,9 +152,13 @@ def figures(engine: float, bare: float, scored: float, replayed: int, rps: float
         Figure("collector batch 1 (SQLite): cost 3 models × 30 rules add", f"{added:.0%}",
                added * 100, "%", f"{scored:,.0f} req/s scored, {bare:,.0f} without models",
                "at most 25 %", added <= 0.25),
-        Figure(f"rescore of {replayed:,} stored events (SQLite)", f"{rps:,.0f} events/s", rps,
-               "events/s", f"engine alone {engine:,.0f} events/s", "100,000 events/s",
+        Figure(f"rescore of {replayed:,} stored events (SQLite), {processes} processes",
+               f"{rps:,.0f} events/s", rps, "events/s",
+               f"engine alone {engine:,.0f} events/s in one process", "100,000 events/s",
                rps >= 100_000),
+        Figure(f"the same rescore again in one process (replacing {replayed:,} events' ledger)",
+               f"{one:,.0f} events/s", one, "events/s",
+               f"engine alone {engine:,.0f} events/s"),
     ]  # fmt: skip
 
 
@@ -152,6 +166,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="rescore processes (as leadpulse rescore: one per core)")  # fmt: skip
     parser.add_argument("--keep-db", default=None, help="rescore in this SQLite file and keep it")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument(
@@ -176,9 +192,11 @@ def main() -> None:
     print(f"| collector batch 1, 3 models x 30 rules | {scored:,.0f} req/s | — |")
     print(f"| cost scoring adds per event | {added:.0%} | at most 25 % |")
     keep = f"sqlite:///{Path(args.keep_db).resolve()}" if args.keep_db else None
-    replayed, rps = rescore_rate(args.events, keep)
-    print(f"| rescore of {replayed:,} stored events | {rps:,.0f} events/s | 100,000 events/s |")
-    write_figures(args.json, figures(rate, bare, scored, replayed, rps))
+    replayed, (rps, one) = rescore_rate(args.events, keep, args.processes, 1)
+    print(f"| rescore of {replayed:,} stored events, {args.processes} processes "
+          f"| {rps:,.0f} events/s | 100,000 events/s |")  # fmt: skip
+    print(f"| the same again, one process | {one:,.0f} events/s | — |")
+    write_figures(args.json, figures(rate, bare, scored, replayed, rps, args.processes, one))
 
 
 if __name__ == "__main__":
