@@ -50,6 +50,9 @@ from leadpulse.scoring.state import (
 )
 
 DAY_MS = 86_400_000
+SESSION_KEPT_MS = DAY_MS
+"""How long after its last event a session's own aggregates and limits are kept: its events
+may arrive late (a tracker queue flushed on the next visit), but not a day late."""
 _MAX_TIMES = 10_000
 """Times kept per counted event kind and scope: enough for any window a model may ask."""
 
@@ -261,6 +264,7 @@ class Scorer:
         state["prev_ts"] = prev
         sessions = state["sessions"]
         if sid not in sessions:
+            self._forget_sessions(state, event.ts - SESSION_KEPT_MS)
             sessions[sid] = new_stats()
             state["sessions_seen"] = state.get("sessions_seen", 0) + 1
         observe(event.type, event.ts, fields, sessions[sid], lifetime)
@@ -274,6 +278,32 @@ class Scorer:
                     times = seen.setdefault(scope, [])
                     times.append(event.ts)
                     del times[:-_MAX_TIMES]
+
+    def _forget_sessions(self, state: State, before: int) -> None:
+        """Drop what is kept per session — its aggregates, the uses of per-session limits, the
+        per-session thresholds reached, per-session counts — for sessions whose last event is
+        older than `before`. Without this a regular visitor's state grows by every session it
+        ever had, and every event decodes and encodes all of it."""
+        sessions = state["sessions"]
+        old = [sid for sid, stats in sessions.items() if stats["last_ts"] < before]
+        if not old:
+            return
+        for sid in old:
+            del sessions[sid]
+        for scopes in state.get("counts", {}).values():
+            for sid in old:
+                scopes.pop(sid, None)
+        models = state["models"]
+        for plan in self._plans:
+            ms = models.get(plan.key)
+            if not ms:
+                continue
+            for name, prefixes in (("times", plan.session_limits), ("fired", plan.session_metrics)):
+                kept = ms.get(name)
+                if kept and prefixes:
+                    for sid in old:
+                        for prefix in prefixes:
+                            kept.pop(prefix + sid, None)
 
     def _evaluate(
         self, state: State, event: Happening | None, traits: Mapping[str, Any], now: int
@@ -373,6 +403,15 @@ class _Plan:
         self.stage_names = frozenset(name for name, _ in model.stages)
         scope = model.scope
         self.scoped = any(v is not None for v in (scope.site, scope.channel, scope.source))
+        self.session_limits = tuple(
+            f"{r.key}|s|" for r in model.rules if r.limit is not None and r.limit.per == "session"
+        )
+        """Prefixes of the uses of per-session limits (`_limit_scoper`), to forget sessions."""
+        self.session_metrics = tuple(
+            f"{r.key}|" for r in model.rules
+            if rule_kind(r) == "metric" and (m := _top_metric(r.when)) and m.per == "session"
+        )  # fmt: skip
+        """Prefixes of per-session thresholds reached (`_metric_run`'s scopes)."""
         self.reads_totals = any(
             isinstance(n, ModelCond) for r in model.rules for n in _walk(r.when)
         )

@@ -158,6 +158,24 @@ def test_merging_two_subjects_counts_a_fit_rule_once() -> None:
     assert scorer.score(merged, T0 + 2)["web"].total == 5
 
 
+def test_sessions_a_day_old_are_forgotten_so_a_regulars_state_stays_small() -> None:
+    scorer = Scorer([Published(MODEL, 1)])
+    state = empty_state()
+    got: list[Entry] = []
+    for day in range(30):  # a visit a day: a deep scroll and a minute engaged
+        start, session = T0 + day * DAY_MS, f"day{day}"
+        deep = Happening(f"d{day}", "scroll", start, session, {"depth": 90})
+        got += scorer.apply_event(state, deep, {})
+        got += scorer.apply_event(state, ping(f"p{day}", start + 60_000, 60, session), {})
+    assert rules(got).count("scroll") == 30  # once per session, every session
+    assert rules(got).count("active_40s") == 30
+    assert sorted(state["sessions"]) == ["day28", "day29"]
+    web = state["models"]["web"]
+    assert sorted(web["times"]) == ["active_40s", "scroll|s|day28", "scroll|s|day29"]
+    assert sorted(web["fired"]) == ["active_40s|day28", "active_40s|day29"]
+    assert state["sessions_seen"] == 30 and state["lifetime"]["events"] == 60
+
+
 events = st.lists(
     st.tuples(
         st.sampled_from(["page_view", "page_ping", "scroll", "added_to_cart", "unsubscribe"]),
