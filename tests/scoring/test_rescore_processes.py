@@ -3,6 +3,7 @@ while its page is being replayed is replayed again when the page is kept."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 
 from leadpulse.core import clock
 from leadpulse.pipeline import Pipeline
-from leadpulse.pipeline.scoring import keep, replay
+from leadpulse.pipeline.scoring import Replayed, keep, replay
 from leadpulse.store import scores as score_store
 from leadpulse.store import subjects as subject_store
 from leadpulse.store.schema import leads, score_ledger, score_states, visitors
@@ -77,30 +78,41 @@ def test_a_rescore_in_two_processes_equals_one_in_this_process(
     assert _scoring(engine) == here
 
 
-def test_a_subject_that_changes_while_replayed_is_replayed_again_when_kept(
+PAGES = "key: pages\nrules:\n  - key: page\n    when: {event: page_view}\n    points: 1\n"
+"""A point a page view: a replay's ledger is easy to count."""
+
+
+def _replayed_visitor(
     client: TestClient, pipeline: Pipeline, engine: Engine, site: dict[str, str],
-    auth: dict[str, str],
-) -> None:  # fmt: skip
-    model = "key: pages\nrules:\n  - key: page\n    when: {event: page_view}\n    points: 1\n"
-    assert client.put("/v1/models/pages", content=model, headers=auth).status_code == 200
-    wk = site["write_key"]
-    view = {"type": "page_view", "url": "https://shop.example/pricing"}
-    send(client, wk, "late", view, view)
+    auth: dict[str, str], anon: str, views: int,
+) -> tuple[int, list[Replayed], Callable[[], int]]:  # fmt: skip
+    """A visitor with `views` page views, its page replayed and not yet kept: its id, the
+    replay, and a function that keeps it (through the writer) and returns how many events."""
+    assert client.put("/v1/models/pages", content=PAGES, headers=auth).status_code == 200
+    send(client, site["write_key"], anon,
+         *[{"type": "page_view", "url": "https://shop.example/"}] * views)  # fmt: skip
     scorer = pipeline.scoring.refresh(force=True)
     with engine.connect() as conn:
         keys = subject_store.site_keys(conn)
         visitor = conn.execute(
-            sa.select(visitors.c.id).where(visitors.c.anonymous_id == "late")
+            sa.select(visitors.c.id).where(visitors.c.anonymous_id == anon)
         ).scalar_one()
         now = clock.now_ms()
         replayed = replay(conn, scorer, [visitor], leads=False, site_keys=keys, now=now)
-    assert replayed[0].events == 2
-    send(client, wk, "late", {"type": "page_view", "url": "https://shop.example/contact"})
-    primary = pipeline.scoring.primary
     unit = partial(keep, scorer=scorer, page=replayed, leads=False, site_keys=keys, now=now,
-                   primary=primary)  # fmt: skip
-    kept = pipeline.writer.run_sync(unit)
-    assert kept == 3  # the event that came in between was replayed too
+                   primary=pipeline.scoring.primary)  # fmt: skip
+    return visitor, replayed, lambda: pipeline.writer.run_sync(unit)
+
+
+def test_a_subject_that_changes_while_replayed_is_replayed_again_when_kept(
+    client: TestClient, pipeline: Pipeline, engine: Engine, site: dict[str, str],
+    auth: dict[str, str],
+) -> None:  # fmt: skip
+    visitor, replayed, keep_it = _replayed_visitor(client, pipeline, engine, site, auth, "late", 2)
+    assert replayed[0].events == 2
+    send(client, site["write_key"], "late",
+         {"type": "page_view", "url": "https://shop.example/contact"})  # fmt: skip
+    assert keep_it() == 3  # the event that came in between was replayed too
     with engine.connect() as conn:
         state = score_store.load_state(conn, None, visitor)
     assert state["lifetime"]["pages_viewed"] == 3
@@ -114,23 +126,11 @@ def test_a_visitor_identified_while_its_page_is_replayed_keeps_its_ledger_with_t
     client: TestClient, pipeline: Pipeline, engine: Engine, site: dict[str, str],
     auth: dict[str, str],
 ) -> None:  # fmt: skip
-    model = "key: pages\nrules:\n  - key: page\n    when: {event: page_view}\n    points: 1\n"
-    assert client.put("/v1/models/pages", content=model, headers=auth).status_code == 200
-    wk = site["write_key"]
-    send(client, wk, "soon", *[{"type": "page_view", "url": "https://shop.example/"}] * 3)
-    scorer = pipeline.scoring.refresh(force=True)
-    with engine.connect() as conn:
-        keys = subject_store.site_keys(conn)
-        visitor = conn.execute(
-            sa.select(visitors.c.id).where(visitors.c.anonymous_id == "soon")
-        ).scalar_one()
-        now = clock.now_ms()
-        replayed = replay(conn, scorer, [visitor], leads=False, site_keys=keys, now=now)
-    body = {"write_key": wk, "anonymous_id": "soon", "traits": {"email": "soon@x.io"}}
+    visitor, _, keep_it = _replayed_visitor(client, pipeline, engine, site, auth, "soon", 3)
+    body = {"write_key": site["write_key"], "anonymous_id": "soon",
+            "traits": {"email": "soon@x.io"}}  # fmt: skip
     lead = client.post("/v1/identify", json=body).json()["lead"]
-    unit = partial(keep, scorer=scorer, page=replayed, leads=False, site_keys=keys, now=now,
-                   primary=pipeline.scoring.primary)  # fmt: skip
-    assert pipeline.writer.run_sync(unit) == 0  # the visitor is the lead's now: nothing to keep
+    assert keep_it() == 0  # the visitor is the lead's now: nothing to keep
     score = client.get(f"/v1/leads/{lead}/score", headers=auth).json()["models"][0]
     assert score["total"] == 3
     assert sum(c["points"] for c in score["contributions"]) == 3  # its ledger stayed the lead's
