@@ -203,7 +203,7 @@ class ScoringStep:
     def _load(conn: Connection, lead_id: int | None, visitor_id: int | None) -> State | None:
         """The subject's state, read under its lock (store.locks): this unit will change it."""
         locks.hold(conn, locks.subject(lead_id, visitor_id))
-        state: State | None = score_store.load_state(conn, lead_id, visitor_id)
+        state: State | None = score_store.load_state(conn, lead_id, visitor_id, kept=True)
         return state
 
     def remember(self, conn: Connection, lead_id: int, scores: dict[str, Score]) -> None:

@@ -53,6 +53,8 @@ DAY_MS = 86_400_000
 SESSION_KEPT_MS = DAY_MS
 """How long after its last event a session's own aggregates and limits are kept: its events
 may arrive late (a tracker queue flushed on the next visit), but not a day late."""
+_SIGNATURES_KEPT = 4096
+"""Traits signatures remembered by their encoding."""
 _MAX_TIMES = 10_000
 """Times kept per counted event kind and scope: enough for any window a model may ask."""
 
@@ -158,6 +160,7 @@ class Scorer:
         self._reads_totals = any(plan.reads_totals for plan in self._plans)
         self._counted = _Counted(self.models)
         self._seen: tuple[Mapping[str, Any], int] | None = None
+        self._signatures: dict[bytes, int] = {}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -360,7 +363,13 @@ class Scorer:
         if seen is not None and seen[0] is traits:
             return seen[1]
         encoded = orjson.dumps(traits, option=orjson.OPT_SORT_KEYS, default=str)
-        signature = int.from_bytes(hashlib.blake2b(encoded, digest_size=8).digest(), signed=True)
+        known = self._signatures
+        signature = known.get(encoded)
+        if signature is None:  # visitors share their traits: a digest is made once for many
+            if len(known) >= _SIGNATURES_KEPT:
+                known.clear()
+            digest = hashlib.blake2b(encoded, digest_size=8).digest()
+            signature = known[encoded] = int.from_bytes(digest, signed=True)
         self._seen = (traits, signature)
         return signature
 

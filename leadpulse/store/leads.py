@@ -8,7 +8,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store import locks
+from leadpulse.store import decoded, locks
 from leadpulse.store.dialect import execute, insert_ignore, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import (
@@ -221,6 +221,7 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(score_states).where(score_states.c.lead_id.in_(ids)))
     conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
+    decoded.forget(conn)
     conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(outbox).where(outbox.c.lead_id.in_(ids)))
     conn.execute(sa.delete(tasks).where(tasks.c.lead_id.in_(ids)))

@@ -48,7 +48,7 @@ def hold(conn: Connection, *names: str) -> None:
     if not names:
         return
     if not is_postgres(conn):
-        _write_lock(conn)
+        begin_writing(conn)
         return
     held = _held(conn)
     keys = sorted({_key(name) for name in names} - held)
@@ -74,7 +74,7 @@ def try_hold(conn: Connection, name: str) -> bool:
     return got
 
 
-def _write_lock(conn: Connection) -> None:
+def begin_writing(conn: Connection) -> None:
     """SQLite: begin the transaction as the database's writer now, unless it is already."""
     driver = conn.connection.driver_connection
     if driver is not None and not driver.in_transaction:

@@ -13,7 +13,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store import documents
+from leadpulse.store import decoded, documents
 from leadpulse.store.dialect import execute, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import score_ledger, score_states, scoring_models
@@ -83,14 +83,27 @@ def _subject(lead_id: int | None, visitor_id: int | None) -> tuple[str, int]:
     return "visitor", visitor_id
 
 
-def load_state(conn: Connection, lead_id: int | None, visitor_id: int | None) -> Any:
-    """The subject's scoring state, or None when it has none yet."""
+def load_state(
+    conn: Connection, lead_id: int | None, visitor_id: int | None, *, kept: bool = False
+) -> Any:
+    """The subject's scoring state, or None when it has none yet.
+
+    `kept`: the writer's own read of a state it will change and save — on SQLite the decoded
+    state is kept between transactions (store.decoded), and the one returned may be that kept
+    object, so it must not be changed without being saved."""
     kind, subject = _subject(lead_id, visitor_id)
+    if kept:
+        state = decoded.get(conn, (kind == "lead", subject))
+        if state is not None:
+            return state
     row = execute(conn, _LOAD[kind], (subject,)).fetchone()
     if row is None:
         return None
     value = row[0]
-    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    state = orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    if kept:
+        decoded.put(conn, (kind == "lead", subject), state)
+    return state
 
 
 def stored_states(conn: Connection, subjects: Sequence[int], *, leads: bool) -> dict[int, str]:
@@ -110,14 +123,17 @@ def save_state(
 ) -> None:
     kind, subject = _subject(lead_id, visitor_id)
     execute(conn, _SAVE[kind], (subject, orjson.dumps(state).decode(), at))
+    decoded.put(conn, (kind == "lead", subject), state)
 
 
 def drop_visitor_state(conn: Connection, visitor_id: int) -> None:
     conn.execute(sa.delete(score_states).where(score_states.c.visitor_id == visitor_id))
+    decoded.drop(conn, (False, visitor_id))
 
 
 def drop_lead_state(conn: Connection, lead_id: int) -> None:
     conn.execute(sa.delete(score_states).where(score_states.c.lead_id == lead_id))
+    decoded.drop(conn, (True, lead_id))
 
 
 # -- ledger ----------------------------------------------------------------------------------
