@@ -167,16 +167,20 @@ class Scorer:
     def score(self, state: State, now: int) -> dict[str, Score]:
         """Every model's total, band and stage at `now` (decay is exact at read time)."""
         models = state["models"]
-        pins = state.get("pins") or {}
+        pins = state.get("pins")
         scores: dict[str, Score] = {}
         for plan in self._plans:
             key, model = plan.key, plan.model
             ms = models.get(key)
             total = plan.clamped(0.0 if ms is None else total_of(ms, now, plan.half_life))
-            pinned = pins.get(key)  # a stage held by hand, if the model still has it
-            held = pinned if pinned is not None and pinned in plan.stage_names else None
+            stage = None
+            if pins:  # a stage held by hand, if the model still has it
+                pinned = pins.get(key)
+                stage = pinned if pinned is not None and pinned in plan.stage_names else None
+            if stage is None and model.stages:
+                stage = band_of(model.stages, total)
             scores[key] = Score(key, plan.version, round(total, 2), band_of(model.bands, total),
-                                held or band_of(model.stages, total))  # fmt: skip
+                                stage)  # fmt: skip
         return scores
 
     # -- held by hand or by automations ----------------------------------------------------
@@ -263,7 +267,7 @@ class Scorer:
         sid = event.session_id or "-"
         fields = event.fields
         lifetime = state["lifetime"]
-        prev = lifetime["last_ts"]
+        prev = lifetime.get("last_ts", 0.0)
         state["prev_ts"] = prev
         sessions = state["sessions"]
         if sid not in sessions:
@@ -271,12 +275,9 @@ class Scorer:
             sessions[sid] = new_stats()
             state["sessions_seen"] = state.get("sessions_seen", 0) + 1
         observe(event.type, event.ts, fields, sessions[sid], lifetime)
-        counts = state.get("counts")
-        if counts is None:
-            counts = state["counts"] = {}
         for key, matches in self._counted.of(event.type):
             if matches(fields, event.type):
-                seen = counts.setdefault(key, {})
+                seen = state.setdefault("counts", {}).setdefault(key, {})
                 for scope in ("*", sid):
                     times = seen.setdefault(scope, [])
                     times.append(event.ts)
@@ -288,7 +289,7 @@ class Scorer:
         older than `before`. Without this a regular visitor's state grows by every session it
         ever had, and every event decodes and encodes all of it."""
         sessions = state["sessions"]
-        old = [sid for sid, stats in sessions.items() if stats["last_ts"] < before]
+        old = [sid for sid, stats in sessions.items() if stats.get("last_ts", 0) < before]
         if not old:
             return
         for sid in old:
@@ -323,7 +324,7 @@ class Scorer:
             half_life = plan.half_life
             ms = models.get(key)
             if ms is None:
-                ms = models[key] = {"version": plan.version, "half_life": half_life}
+                ms = models[key] = {"half_life": half_life}
             elif ms.get("half_life", 0) != half_life:  # merges read it; a new version may change it
                 ms["half_life"] = half_life
             local = plan.scenario
@@ -562,11 +563,13 @@ def _state_run(published: Published, rule: Rule) -> StateRun:
     test = _compiled(rule.when, False)
 
     def turn(ms: dict[str, Any], ctx: _Context, now: int, out: list[Entry]) -> None:
-        on: dict[str, int] = ms.setdefault("on", {})
+        on: dict[str, int] | None = ms.get("on")
         holds = test(ctx)
-        turns = on.get(key, 0)
+        turns = on.get(key, 0) if on is not None else 0
         if holds == bool(turns % 2):
             return
+        if on is None:
+            on = ms["on"] = {}
         on[key] = turns + 1
         entry = Entry(model_key, version, key, f"s:{turns + 1}", points if holds else -points,
                       now, None, False)  # fmt: skip
@@ -666,8 +669,8 @@ def _reader(cond: MetricCond) -> Callable[[_Context], float]:
     session = cond.per == "session"
     if name == "engaged_seconds":
         if session:
-            return lambda ctx: ctx.session["engaged_ms"] / 1000
-        return lambda ctx: ctx.state["lifetime"]["engaged_ms"] / 1000
+            return lambda ctx: ctx.session.get("engaged_ms", 0.0) / 1000
+        return lambda ctx: ctx.state["lifetime"].get("engaged_ms", 0.0) / 1000
     if name not in _PLAIN_STATS:
         return lambda ctx: ctx.metric(cond)
     if session:
@@ -834,8 +837,9 @@ def _giver(rule: Rule) -> Callable[[dict[str, Any], str], float]:
     counted as given — 0 when its limit is reached (`times` in the scope, or `points` in all)."""
     limit = rule.limit
     key, points = rule.key, rule.points
-    times = limit.times if limit is not None else None
-    cap = limit.points if limit is not None and points > 0 else None
+    if limit is None:  # nothing to count: a rule without a limit gives its points each time
+        return lambda _ms, _scope: points
+    times, cap = limit.times, (limit.points if points > 0 else None)
 
     def give(ms: dict[str, Any], scope: str) -> float:
         used = ms.get("times")

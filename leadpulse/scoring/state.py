@@ -28,7 +28,9 @@ def empty_state() -> State:
 
 
 def new_stats() -> Stats:
-    return {name: 0.0 for name in _STATS} | {"first_ts": 0.0, "last_ts": 0.0}
+    """Aggregates kept sparse: one still 0 is left out (read as 0), since every event encodes
+    its subject's whole state and most subjects never scroll, ping or fill a form."""
+    return {}
 
 
 def observe(event_type: str, ts: int, fields: Mapping[str, Any], *aggregates: Stats) -> None:
@@ -47,21 +49,23 @@ def observe(event_type: str, ts: int, fields: Mapping[str, Any], *aggregates: St
         added = "form_interactions"
     depth = float(props.get("depth") or 0) if event_type == "scroll" else None
     for stats in aggregates:
-        stats["events"] += 1
-        if not stats["first_ts"]:
+        stats["events"] = stats.get("events", 0.0) + 1
+        if not stats.get("first_ts"):
             stats["first_ts"] = ts
-        stats["last_ts"] = max(stats["last_ts"], ts)
+        stats["last_ts"] = max(stats.get("last_ts", 0.0), ts)
         if added is not None:
-            stats[added] += amount
-        elif depth is not None:
-            stats["max_scroll"] = max(stats["max_scroll"], depth)
+            if amount:
+                stats[added] = stats.get(added, 0.0) + amount
+        elif depth:
+            stats["max_scroll"] = max(stats.get("max_scroll", 0.0), depth)
 
 
 def metric_value(stats: Stats, metric: str) -> float:
     if metric == "engaged_seconds":
-        return stats["engaged_ms"] / 1000
+        return stats.get("engaged_ms", 0.0) / 1000
     if metric == "session_seconds":
-        return (stats["last_ts"] - stats["first_ts"]) / 1000 if stats["first_ts"] else 0.0
+        first = stats.get("first_ts")
+        return (stats["last_ts"] - first) / 1000 if first else 0.0
     return float(stats.get(metric, 0.0))
 
 
@@ -97,7 +101,7 @@ def _merge_stats(a: Stats, b: Stats) -> Stats:
     firsts = [t for t in (a.get("first_ts"), b.get("first_ts")) if t]
     out["first_ts"] = min(firsts) if firsts else 0.0
     out["last_ts"] = max(a.get("last_ts", 0.0), b.get("last_ts", 0.0))
-    return out
+    return {k: v for k, v in out.items() if v}
 
 
 def _merge_model(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -158,6 +158,21 @@ def test_merging_two_subjects_counts_a_fit_rule_once() -> None:
     assert scorer.score(merged, T0 + 2)["web"].total == 5
 
 
+def test_a_state_keeps_only_what_is_not_zero_or_empty() -> None:
+    """Every event encodes its subject's whole state: aggregates still 0, uses of rules without
+    a limit, state rules never on and count metrics never matched are not kept."""
+    scorer = Scorer([Published(MODEL, 1)])
+    state = empty_state()
+    for i in range(5):  # `pages_3` fires (no limit); nothing is scrolled, pinged or counted
+        scorer.apply_event(state, view(f"v{i}", T0 + i * 1000), {"channel": "organic"})
+    assert state["lifetime"] == {"events": 5, "first_ts": T0, "last_ts": T0 + 4000,
+                                 "pages_viewed": 5}  # fmt: skip
+    assert state["sessions"]["s1"] == state["lifetime"]
+    assert set(state["models"]["web"]) == {"half_life", "traits", "fired", "decaying"}
+    assert "counts" not in state
+    assert scorer.score(state, T0 + 4000)["web"].total == 10
+
+
 def test_sessions_a_day_old_are_forgotten_so_a_regulars_state_stays_small() -> None:
     scorer = Scorer([Published(MODEL, 1)])
     state = empty_state()
@@ -171,7 +186,7 @@ def test_sessions_a_day_old_are_forgotten_so_a_regulars_state_stays_small() -> N
     assert rules(got).count("active_40s") == 30
     assert sorted(state["sessions"]) == ["day28", "day29"]
     web = state["models"]["web"]
-    assert sorted(web["times"]) == ["active_40s", "scroll|s|day28", "scroll|s|day29"]
+    assert sorted(web["times"]) == ["scroll|s|day28", "scroll|s|day29"]  # active_40s: no limit
     assert sorted(web["fired"]) == ["active_40s|day28", "active_40s|day29"]
     assert state["sessions_seen"] == 30 and state["lifetime"]["events"] == 60
 
