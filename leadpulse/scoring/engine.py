@@ -457,8 +457,9 @@ def _in_rule_order(runs: list[tuple[int, EventRun]]) -> tuple[EventRun, ...]:
 
 
 def _event_run(published: Published, rule: Rule) -> EventRun:
-    """An event rule: its points once per matching event, within its limit. A limit already
-    reached is checked first, so an exhausted rule costs no condition test."""
+    """An event rule: its points once per matching event, within its limit. The event's
+    fields are tested first (most events match no rule, and page patterns remember their
+    answers), then the limit, so an exhausted rule costs no other condition test."""
     model_key, version, key = published.model.key, published.version, rule.key
     half_life = _half_life_ms(published.model)
     limit = rule.limit
@@ -473,6 +474,8 @@ def _event_run(published: Published, rule: Rule) -> EventRun:
     give = _giver(rule)
 
     def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        if fields is not None and not fields(event.fields, event.type):
+            return  # first: most events match no rule's fields, and the answer is remembered
         scope = scope_of(event.session_id, event.ts)
         if times is not None:
             used = ms.get("times")
@@ -482,8 +485,6 @@ def _event_run(published: Published, rule: Rule) -> EventRun:
             given = ms.get("points")
             if given is not None and cap <= given.get(key, 0.0):
                 return
-        if fields is not None and not fields(event.fields, event.type):
-            return
         if test is not None and not test(ctx):
             return
         points = give(ms, scope)
