@@ -275,12 +275,15 @@ class Scorer:
             sessions[sid] = new_stats()
             state["sessions_seen"] = state.get("sessions_seen", 0) + 1
         observe(event.type, event.ts, fields, sessions[sid], lifetime)
-        for key, matches in self._counted.of(event.type):
+        for key, matches, kept_ms in self._counted.of(event.type):
             if matches(fields, event.type):
                 seen = state.setdefault("counts", {}).setdefault(key, {})
                 for scope in ("*", sid):
                     times = seen.setdefault(scope, [])
                     times.append(event.ts)
+                    if kept_ms is not None and times[0] < event.ts - kept_ms:
+                        since = event.ts - kept_ms
+                        times[:] = [t for t in times if t >= since]
                     del times[:-_MAX_TIMES]
 
     def _forget_sessions(self, state: State, before: int) -> None:
@@ -595,28 +598,50 @@ def _triggers(rule: Rule, kind: str) -> set[str]:
     return types
 
 
+Counted = tuple[str, FieldsTest, float | None]
+"""A counted event kind: its key, its `where` compiled, and how long its times are kept (ms;
+None: for ever, up to `_MAX_TIMES`)."""
+
+
 class _Counted:
     """The counted event kinds (`{count: …}` metrics) of a set of models, by the event type
-    that can add to each, with their `where` compiled once."""
+    that can add to each, with their `where` compiled once. A kind every condition counts
+    within a window keeps only the times of its widest window: a regular's state would
+    otherwise carry thousands of times that no rule reads again."""
 
     def __init__(self, models: list[Published]) -> None:
-        found = {
-            count_key(n.metric): n.metric
-            for p in models
-            for r in p.model.rules
-            for n in _walk(r.when)
-            if isinstance(n, MetricCond) and isinstance(n.metric, CountMetric)
-        }
-        tests = [(key, m.event, compiled_fields(m.where)) for key, m in found.items()]
-        self._any = tuple((key, test) for key, kind, test in tests if kind == "*")
+        found: dict[str, CountMetric] = {}
+        windows: dict[str, list[float | None]] = {}
+        for p in models:
+            for r in p.model.rules:
+                for n in _walk(r.when):
+                    if isinstance(n, MetricCond) and isinstance(n.metric, CountMetric):
+                        key = count_key(n.metric)
+                        found[key] = n.metric
+                        windows.setdefault(key, []).append(n.within_days)
+        kinds = [
+            (key, m.event, compiled_fields(m.where), _widest(windows[key]))
+            for key, m in found.items()
+        ]
+        self._any = tuple((key, test, keep) for key, kind, test, keep in kinds if kind == "*")
         self._by_type = {
-            kind: tuple((key, test) for key, other, test in tests if other in ("*", kind))
-            for _, kind, _ in tests
+            kind: tuple(
+                (key, test, keep) for key, other, test, keep in kinds if other in ("*", kind)
+            )
+            for _, kind, _, _ in kinds
             if kind != "*"
         }
 
-    def of(self, event_type: str) -> tuple[tuple[str, FieldsTest], ...]:
+    def of(self, event_type: str) -> tuple[Counted, ...]:
         return self._by_type.get(event_type, self._any)
+
+
+def _widest(windows: list[float | None]) -> float | None:
+    """How long a counted kind's times are needed (ms): its widest window, or for ever when
+    some condition counts it without one."""
+    if any(days is None for days in windows):
+        return None
+    return max(days for days in windows if days is not None) * DAY_MS
 
 
 class _Context:

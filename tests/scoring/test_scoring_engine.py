@@ -173,6 +173,20 @@ def test_a_state_keeps_only_what_is_not_zero_or_empty() -> None:
     assert scorer.score(state, T0 + 4000)["web"].total == 10
 
 
+def test_counted_times_are_kept_for_the_widest_window_only() -> None:
+    """`pricing_twice` counts pricing views within 30 days: a view a day for 100 days keeps
+    the last 31 days of times, and the rule still fires once for the lead."""
+    scorer = Scorer([Published(MODEL, 1)])
+    state = empty_state()
+    got: list[Entry] = []
+    for day in range(100):
+        pricing = view(f"p{day}", T0 + day * DAY_MS, "https://shop.example/pricing", f"d{day}")
+        got += scorer.apply_event(state, pricing, {})
+    (times,) = [scopes["*"] for scopes in state["counts"].values()]
+    assert times == [T0 + day * DAY_MS for day in range(69, 100)]
+    assert rules(got).count("pricing_twice") == 1
+
+
 def test_sessions_a_day_old_are_forgotten_so_a_regulars_state_stays_small() -> None:
     scorer = Scorer([Published(MODEL, 1)])
     state = empty_state()
