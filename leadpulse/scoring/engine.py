@@ -56,7 +56,8 @@ may arrive late (a tracker queue flushed on the next visit), but not a day late.
 _SIGNATURES_KEPT = 4096
 """Traits signatures remembered by their encoding."""
 _MAX_TIMES = 10_000
-"""Times kept per counted event kind and scope: enough for any window a model may ask."""
+"""Times kept per counted event kind and scope when some condition counts it without a window
+(the others keep their widest window's, `_Counted`)."""
 
 
 class Happening(NamedTuple):

@@ -53,9 +53,8 @@ def observe(event_type: str, ts: int, fields: Mapping[str, Any], *aggregates: St
         if not stats.get("first_ts"):
             stats["first_ts"] = ts
         stats["last_ts"] = max(stats.get("last_ts", 0.0), ts)
-        if added is not None:
-            if amount:
-                stats[added] = stats.get(added, 0.0) + amount
+        if added is not None and amount:
+            stats[added] = stats.get(added, 0.0) + amount
         elif depth:
             stats["max_scroll"] = max(stats.get("max_scroll", 0.0), depth)
 
