@@ -26,8 +26,9 @@ from leadpulse.store.locks import begin_writing
 Subject = tuple[bool, int]
 """(is a lead, id)."""
 
-CAPACITY = 20_000
-"""Subjects kept; the least recently used go first. A state takes a few kilobytes decoded."""
+CAPACITY = 10_000
+"""Subjects kept; the least recently used go first. A state takes about 4 KB decoded (a
+visitor of the benchmark's three models), so at most about 40 MB."""
 
 _KEY = "leadpulse.decoded_states"
 
