@@ -34,6 +34,13 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _optional(text: str) -> str | None:
     return text or None
 
@@ -63,6 +70,13 @@ TABLE: tuple[Setting, ...] = (
     ),
     Setting(
         "commit_max_units", 500, "Group commit: most requests written in one transaction.", int
+    ),
+    Setting(
+        "gc_threshold",
+        10_000,
+        "Server: objects made and not yet freed before a young garbage collection (Python's "
+        "own default is 700).",
+        _at_least_one,
     ),
     Setting(
         "writer_connections",
@@ -130,6 +144,7 @@ class Settings:
     max_properties_bytes: int = 8_192
     rate_limit_per_minute: int = 600
     commit_max_units: int = 500
+    gc_threshold: int = 10_000
     writer_connections: int = 4
     trust_proxy_headers: bool = False
     region_database: str | None = None

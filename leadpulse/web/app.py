@@ -25,7 +25,7 @@ from leadpulse.core.settings import load as load_settings
 from leadpulse.engage import KINDS
 from leadpulse.pipeline import Pipeline
 from leadpulse.store.engine import create_engine
-from leadpulse.web import assets, demo_site
+from leadpulse.web import assets, demo_site, gc_policy
 from leadpulse.web.api import automations as automations_api
 from leadpulse.web.api import engage as engage_api
 from leadpulse.web.api import leads as leads_api
@@ -138,7 +138,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         pipeline.start(asyncio.get_running_loop())
         pipeline.start_dispatcher()
         try:
-            yield
+            with gc_policy.serving(pipeline.settings.gc_threshold):
+                yield
         finally:
             pipeline.stop()
 

@@ -38,6 +38,8 @@ def test_environment_and_config_file(tmp_path: Path) -> None:
 def test_bad_values_name_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="LEADPULSE_PORT"):
         load({"LEADPULSE_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="LEADPULSE_GC_THRESHOLD: expected a whole number of at"):
+        load({"LEADPULSE_GC_THRESHOLD": "0"})  # 0 would turn the collector off
     cfg = tmp_path / "c.toml"
     cfg.write_text("prot = 1\n")
     with pytest.raises(ConfigError, match="unknown setting 'prot'"):
