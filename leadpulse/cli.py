@@ -120,7 +120,9 @@ def serve(
         + (f", {workers} workers)" if workers > 1 else ")")
     )
     # Each worker process builds its own app from the environment (uvicorn's factory).
-    target: Any = "leadpulse.web.app:create_app" if workers > 1 else create_app(settings)
+    target: Any = (
+        "leadpulse.web.app:create_server_app" if workers > 1 else create_app(settings, server=True)
+    )
     uvicorn.run(
         target,
         factory=workers > 1,

@@ -126,8 +126,12 @@ def build_api(pipeline: Pipeline) -> FastAPI:
     return api
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> ASGIApp:
-    """The whole app; pass a `pipeline` to share one with tests or the CLI."""
+def create_app(
+    settings: Settings | None = None, pipeline: Pipeline | None = None, *, server: bool = False
+) -> ASGIApp:
+    """The whole app; pass a `pipeline` to share one with tests or the CLI. `server`: this
+    process is `leadpulse serve`, and collects garbage as a long-running server should
+    (web/gc_policy.py)."""
     if pipeline is None:
         settings = settings or load_settings()
         pipeline = Pipeline(settings, create_engine(settings.database_url))
@@ -138,7 +142,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         pipeline.start(asyncio.get_running_loop())
         pipeline.start_dispatcher()
         try:
-            with gc_policy.serving(pipeline.settings.gc_threshold):
+            if server:
+                with gc_policy.serving(pipeline.settings.gc_threshold):
+                    yield
+            else:
                 yield
         finally:
             pipeline.stop()
@@ -160,3 +167,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS)
     app.state.pipeline = pipeline
     return collector.mount(app)
+
+
+def create_server_app() -> ASGIApp:
+    """What each process of `leadpulse serve --workers N` runs (uvicorn's factory)."""
+    return create_app(server=True)

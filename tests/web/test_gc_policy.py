@@ -1,5 +1,5 @@
-"""The server collects garbage as a long-running process should (web/gc_policy.py), and only
-while it runs."""
+"""`leadpulse serve` collects garbage as a long-running process should (web/gc_policy.py), and
+only while it runs; an app made for tests or a program of one's own leaves Python's settings."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_while_serving_start_up_is_frozen_and_young_collections_wait(
     pipeline = Pipeline(settings.replace(gc_threshold=12_345), engine)
     pipeline.start()
     wk = pipeline.add_site("s", []).write_key
-    with TestClient(create_app(pipeline=pipeline)) as client:
+    with TestClient(create_app(pipeline=pipeline, server=True)) as client:
         serving = gc.get_threshold(), gc.get_freeze_count()
         event = {"id": "e1", "type": "page_view", "anonymous_id": "a"}
         answer = client.post("/v1/collect", json={"write_key": wk, "events": [event]})
@@ -28,4 +28,9 @@ def test_while_serving_start_up_is_frozen_and_young_collections_wait(
     assert serving[0] == (12_345, *before[1:])
     assert serving[1] > 10_000  # the app, its libraries, the pipeline
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_app_that_is_not_the_server_leaves_the_collector_alone(client: TestClient) -> None:
+    assert client.get("/health").status_code == 200
     assert gc.get_freeze_count() == 0
