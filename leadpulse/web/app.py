@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -141,11 +141,9 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         pipeline.start(asyncio.get_running_loop())
         pipeline.start_dispatcher()
+        policy = gc_policy.serving(pipeline.settings.gc_threshold) if server else nullcontext()
         try:
-            if server:
-                with gc_policy.serving(pipeline.settings.gc_threshold):
-                    yield
-            else:
+            with policy:
                 yield
         finally:
             pipeline.stop()
