@@ -77,7 +77,8 @@ def main() -> None:
         return
     reason = missing_compiler()
     if reason is not None:
-        print(f"scoring runs as Python: {reason}. Install one to compile it (`make` again).")
+        print(f"scoring runs as Python: {reason}. To compile it once that is installed: "
+              "`.venv/bin/python scripts/compile_scoring.py`")  # fmt: skip
         return
     ensure_build_tools()
     sources = ",".join(f"leadpulse/scoring/{name}.py" for name in found.COMPILED)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -104,6 +105,9 @@ def _fuzz(op: schemathesis.APIOperation, known: dict[str, Any], auth: dict[str, 
     check()
 
 
+# The long fuzz run (2,000 examples) sends up to 40,000 requests here: over 300 s, the suite's
+# default limit, on a slow day (2026-11-30); the limit stops a hang, not a slow run.
+@pytest.mark.timeout(1800)
 def test_admin_api_conforms_and_never_fails(
     pipeline: Pipeline, stocked: dict[str, Any], auth: dict[str, str]
 ) -> None:
