@@ -55,7 +55,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-## bench: run every benchmark in bench/ and print one table of their figures (about 13 min;
+## bench: run every benchmark in bench/ and print one table of their figures (about 15 min;
 ## `make bench BENCH_ARGS=--quick` for a few minutes)
 bench: $(VENV)/.installed-dev $(VENV)/.native
 	$(BIN)/python bench/all.py $(BENCH_ARGS)

@@ -6,7 +6,7 @@ What `make bench` runs. Each benchmark is a process of its own (`python bench/X.
 FILE`); its own output streams through as it runs, and the figures it wrote are gathered into
 one Markdown table: measure | figure | ceiling (same run) | goal | met. Every ceiling was
 measured in the same run as its figure, because this machine's speed drifts; the load average
-before and after each step is printed under the table. About 13 minutes by default (learn.py
+before and after each step is printed under the table. About 15 minutes by default (learn.py
 leaves its 200,000-row file out; run it alone for that); `--quick` runs shorter loads on
 smaller data in a few minutes (its figures are for checking, not for docs/benchmarks.md).
 PostgreSQL is expected at 127.0.0.1 (user postgres, trust); the collector benchmark makes and
@@ -50,6 +50,7 @@ def steps(quick: bool, events_db: Path, only: set[str]) -> list[tuple[str, str, 
          ["--seconds", "5", "--leads", "50"] if quick else ["--seconds", "20", "--leads", "200"]),
         ("score", "score.py",
          ["--events", events, "--seconds", seconds, "--keep-db", str(events_db)]),
+        ("score", "score_instructions.py", ["--seconds", "15" if quick else "30"]),
         ("gc", "gc_pauses.py", ["--seconds", seconds]),
         ("memory", "memory.py", [*stored, "--seconds", seconds]),
         ("engage", "engage.py", ["--seconds", seconds]),

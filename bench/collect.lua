@@ -1,7 +1,9 @@
--- wrk script: POST /v1/collect with unique event ids, LP_BATCH events per request.
+-- wrk script: POST /v1/collect with unique event ids, LP_BATCH events per request, from
+-- LP_VISITORS visitors in turn (each with one session).
 local batch = tonumber(os.getenv("LP_BATCH") or "1")
 local write_key = os.getenv("LP_WRITE_KEY") or "none"
 local run = os.getenv("LP_RUN") or "r"
+local visitors = tonumber(os.getenv("LP_VISITORS") or "5000")
 local threads = {}
 local counter = 0
 
@@ -22,7 +24,7 @@ request = function()
       '{"id":"%s-%d-%d-%d","type":"page_view","anonymous_id":"v%d-%d","session_id":"s%d",' ..
       '"url":"https://shop.example/windows?utm_source=google&utm_medium=cpc&utm_term=windows+on+credit",' ..
       '"referrer":"https://www.google.com/","properties":{"n":%d}}',
-      run, tid, counter, i, tid, counter % 5000, counter % 5000, i)
+      run, tid, counter, i, tid, counter % visitors, counter % visitors, i)
   end
   local body = '{"write_key":"' .. write_key .. '","events":[' .. table.concat(events, ",") .. ']}'
   return wrk.format(nil, "/v1/collect", nil, body)

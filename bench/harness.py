@@ -30,17 +30,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def ensure_wrk() -> str:
-    """wrk drives the load (C, one process); installed from Debian's packages when missing."""
-    found = shutil.which("wrk")
+def ensure_tool(name: str) -> str:
+    """A command the benchmarks drive (wrk, valgrind), installed from Debian's package of the
+    same name when missing."""
+    found = shutil.which(name)
     if found:
         return found
-    print("wrk is missing; installing it with apt-get", file=sys.stderr)
+    print(f"{name} is missing; installing it with apt-get", file=sys.stderr)
     subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
-    found = shutil.which("wrk")
+    subprocess.run(["apt-get", "install", "-y", "-q", name], check=True, stdout=subprocess.DEVNULL)
+    found = shutil.which(name)
     if not found:
-        raise SystemExit("could not install wrk")
+        raise SystemExit(f"could not install {name}")
     return found
 
 
@@ -123,10 +124,13 @@ class WrkResult:
         return self.requests / self.seconds
 
 
-def run_wrk(port: int, *, batch: int, write_key: str, seconds: int, connections: int) -> WrkResult:
+def run_wrk(
+    port: int, *, batch: int, write_key: str, seconds: int, connections: int, visitors: int = 5000
+) -> WrkResult:
+    """wrk with collect.lua: `batch` events a request, from `visitors` visitors in turn."""
     out = subprocess.run(
         [
-            ensure_wrk(),
+            ensure_tool("wrk"),
             "-t1",
             f"-c{connections}",
             f"-d{seconds}s",
@@ -140,6 +144,7 @@ def run_wrk(port: int, *, batch: int, write_key: str, seconds: int, connections:
             "LP_BATCH": str(batch),
             "LP_WRITE_KEY": write_key,
             "LP_RUN": uuid.uuid4().hex[:8],
+            "LP_VISITORS": str(visitors),
         },
         capture_output=True,
         text=True,

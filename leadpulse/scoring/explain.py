@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from leadpulse.scoring.engine import DAY_MS, Published, band_of, clamp, held_stage
+from leadpulse.scoring.engine import DAY_MS, Published, band_of, clamp, held_stage, shown
 from leadpulse.scoring.state import State, decayed
 
 
@@ -55,7 +55,7 @@ def explain(
         "key": model.key,
         "name": model.name,
         "version": published.version,
-        "total": round(total, 2),
+        "total": shown(total),
         "band": band_of(model.bands, total),
         "stage": pinned or band_of(model.stages, total),
         "held": pinned is not None,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadpulse.scoring import Happening, Published, Scorer, empty_state
-from leadpulse.scoring.engine import DAY_MS, Entry
+from leadpulse.scoring.engine import DAY_MS, Entry, shown
 from leadpulse.scoring.explain import explain
 from leadpulse.scoring.model import (
     AllCond,
@@ -259,3 +259,14 @@ def test_contributions_add_up_and_replay_equals_incremental(
     assert abs(sum(c["points_now"] for c in explained["contributions"]) - total) < 0.01
     assert explained["total"] == total
     assert copy.deepcopy(state) == orjson.loads(orjson.dumps(state))
+
+
+@given(st.floats(allow_nan=False) | st.integers(-(10**9), 10**9).map(lambda c: c / 200))
+def test_a_total_is_shown_as_round_to_two_places_would(total: float) -> None:
+    # the second strategy gives exact half-cents and values whose scaling lands on a half
+    assert shown(total) == round(total, 2)
+
+
+def test_half_cents_that_scaling_rounds_onto_a_half_are_shown_as_round_would() -> None:
+    for total in (12.355, 2.675, 1.005, 0.125, -0.375, 1e300):
+        assert shown(total) == round(total, 2)
