@@ -101,7 +101,7 @@ def _summary(dump: Path) -> int:
         for line in lines:
             if line.startswith("summary:"):
                 return int(line.split()[1])
-    raise SystemExit(f"no summary in {dump}")
+    raise RuntimeError(f"no summary in {dump}")
 
 
 def main() -> None:
