@@ -101,13 +101,16 @@ class ScoringStep:
         if not scorer.models:
             return {}
         subject_visitor = None if lead_id is not None else visitor_id
-        state: State = self._load(conn, lead_id, subject_visitor) or empty_state()
-        _enrich(state, ctx, next((r.touch for r in records if r.touch), None))
+        stored: State | None = self._load(conn, lead_id, subject_visitor)
+        state = stored if stored is not None else empty_state()
+        enriched = _enrich(state, ctx, next((r.touch for r in records if r.touch), None))
+        same = stored is not None and not enriched  # a visitor's next event, most often
         traits = scoring_traits(state)
         entries: list[Entry] = []
-        for record in sorted(records, key=lambda r: r.ts):
-            entries += scorer.apply_event(state, happening(record, ctx, site_key), traits)
-        score_store.save_state(conn, lead_id, subject_visitor, state, now)
+        for record in sorted(records, key=_at) if len(records) > 1 else records:
+            entries += scorer.apply_event(state, happening(record, ctx, site_key), traits, same)
+        kept = stored is not None  # its row is there: updated, not inserted
+        score_store.save_state(conn, lead_id, subject_visitor, state, now, stored=kept)
         score_store.add_entries(conn, lead_id, subject_visitor, entries)
         scores = scorer.score(state, now)
         if lead_id is not None and entries:
@@ -244,8 +247,11 @@ def happening(record: EventRecord, ctx: VisitContext, site_key: str) -> Happenin
                      ctx.browser, ctx.device, ctx.language)  # fmt: skip
     touch = record.touch
     if touch is not None:
-        fields |= {"channel": touch.channel, "source": touch.source, "medium": touch.medium,
-                   "campaign": touch.campaign, "keyword": touch.keyword}  # fmt: skip
+        fields["channel"] = touch.channel
+        fields["source"] = touch.source
+        fields["medium"] = touch.medium
+        fields["campaign"] = touch.campaign
+        fields["keyword"] = touch.keyword
     return Happening(record.uid, record.type, record.ts, record.session_id, fields, site_key)
 
 
@@ -271,13 +277,22 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _enrich(state: State, ctx: VisitContext, touch: Touch | None) -> None:
-    """What Leadpulse found out about the subject; the first touch is kept."""
-    found = state.setdefault("enrichment", {})
+def _at(record: EventRecord) -> int:
+    return record.ts
+
+
+def _enrich(state: State, ctx: VisitContext, touch: Touch | None) -> bool:
+    """What Leadpulse found out about the subject; the first touch is kept. Whether it
+    changed the subject's traits."""
+    found = state.get("enrichment")
+    changed = found is None
+    if found is None:
+        found = state["enrichment"] = {}
     for name in ("country", "region", "city", "language", "browser", "os", "device"):
         value = getattr(ctx, name)
-        if value is not None:
+        if value is not None and found.get(name) != value:
             found[name] = value
+            changed = True
     if touch is not None and "channel" not in found:
         found |= {
             "channel": touch.channel,
@@ -287,6 +302,8 @@ def _enrich(state: State, ctx: VisitContext, touch: Touch | None) -> None:
             "keyword": touch.keyword,
             "landing_page": touch.landing_page,
         }
+        changed = True
+    return changed
 
 
 def scoring_traits(state: State) -> dict[str, Any]:

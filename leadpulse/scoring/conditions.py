@@ -32,7 +32,7 @@ def fields_match(
     return True
 
 
-FieldsTest = Callable[[Mapping[str, Any], str], bool]
+FieldsTest = Callable[[dict[str, Any], str], bool]
 
 
 def compiled_fields(where: tuple[FieldCond, ...]) -> FieldsTest:
@@ -53,7 +53,7 @@ def _matches_test(cond: FieldCond) -> FieldsTest | None:
     )
     known: dict[Any, bool] = {}
 
-    def test(values: Mapping[str, Any], _event_type: str) -> bool:
+    def test(values: dict[str, Any], _event_type: str) -> bool:
         value = values.get(name, _MISSING)
         if value is _MISSING:
             props = values.get("properties")

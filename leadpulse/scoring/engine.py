@@ -75,7 +75,7 @@ class Happening:
         type: str,
         ts: int,
         session_id: str | None,
-        fields: Mapping[str, Any],
+        fields: dict[str, Any],
         site: str | None = None,
     ) -> None:
         self.uid = uid
@@ -164,11 +164,17 @@ def shown(total: float) -> float:
     number's decimal text, which was a fifth of the time `Scorer.score` took. Scaled by 100
     and rounded to a whole number, the result is the same unless the scaled value is exactly
     a half (the multiplication may have rounded onto it) or too large to scale exactly; those
-    few go the slow way."""
+    few go the slow way. The rounding is done by hand (truncated, and the exact remainder
+    compared with a half), as compiled code calls no function for it."""
     scaled = total * 100
     if -1e15 < scaled < 1e15:
-        cents = round(scaled)
-        if abs(scaled - cents) != 0.5:
+        cents = float(int(scaled))
+        rest = scaled - cents
+        if rest > 0.5:
+            return (cents + 1) / 100
+        if rest < -0.5:
+            return (cents - 1) / 100
+        if abs(rest) != 0.5:
             return cents / 100
     return round(total, 2)
 
@@ -204,20 +210,20 @@ class Scorer:
 
     def score(self, state: State, now: int) -> dict[str, Score]:
         """Every model's total, band and stage at `now` (decay is exact at read time)."""
-        models = state["models"]
-        pins = state.get("pins")
+        models: dict[str, Any] = state["models"]
+        pins: dict[str, str] | None = state.get("pins")
         scores: dict[str, Score] = {}
         for plan in self._plans:
-            key, model = plan.key, plan.model
+            key = plan.key
             ms = models.get(key)
             total = plan.clamped(0.0 if ms is None else total_of(ms, now, plan.half_life))
             stage = None
             if pins:  # a stage held by hand, if the model still has it
                 pinned = pins.get(key)
                 stage = pinned if pinned is not None and pinned in plan.stage_names else None
-            if stage is None and model.stages:
-                stage = band_of(model.stages, total)
-            scores[key] = Score(key, plan.version, shown(total), band_of(model.bands, total), stage)
+            if stage is None and plan.stages:
+                stage = band_of(plan.stages, total)
+            scores[key] = Score(key, plan.version, shown(total), band_of(plan.bands, total), stage)
         return scores
 
     # -- held by hand or by automations ----------------------------------------------------
@@ -265,10 +271,20 @@ class Scorer:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def apply_event(self, state: State, event: Happening, traits: Mapping[str, Any]) -> list[Entry]:
-        """Fold one event into `state` and return the ledger entries it causes."""
+    def apply_event(
+        self,
+        state: State,
+        event: Happening,
+        traits: Mapping[str, Any],
+        same_traits: bool = False,
+    ) -> list[Entry]:
+        """Fold one event into `state` and return the ledger entries it causes.
+
+        `same_traits`: the caller knows `traits` are the ones `state` was last scored with (a
+        visitor's next event, nothing enriched anew), so models scored before need neither
+        their state rules looked at nor the traits' digest made."""
         self._observe(state, event)
-        return self._evaluate(state, event, traits, event.ts)
+        return self._evaluate(state, event, traits, event.ts, same_traits)
 
     def apply_traits(self, state: State, traits: Mapping[str, Any], now: int) -> list[Entry]:
         """Re-evaluate state rules after traits changed (identify, an upsert, an edit)."""
@@ -303,10 +319,10 @@ class Scorer:
     def _observe(self, state: State, event: Happening) -> None:
         sid = event.session_id or "-"
         fields = event.fields
-        lifetime = state["lifetime"]
+        lifetime: Stats = state["lifetime"]
         prev = lifetime.get("last_ts", 0.0)
         state["prev_ts"] = prev
-        sessions = state["sessions"]
+        sessions: dict[str, Stats] = state["sessions"]
         if sid not in sessions:
             self._forget_sessions(state, event.ts - SESSION_KEPT_MS)
             sessions[sid] = new_stats()
@@ -350,19 +366,24 @@ class Scorer:
                             kept.pop(prefix + sid, None)
 
     def _evaluate(
-        self, state: State, event: Happening | None, traits: Mapping[str, Any], now: int
+        self,
+        state: State,
+        event: Happening | None,
+        traits: Mapping[str, Any],
+        now: int,
+        same_traits: bool = False,
     ) -> list[Entry]:
         entries: list[Entry] = []
         totals: dict[str, float] = {}
-        signature = self._signature(traits) if self._has_state_rules else 0
+        signature: int | None = None if self._has_state_rules else 0  # made when first needed
         averages = self.site_averages.get(event.site or "", {}) if event else {}
         ctx = _Context(state, event, traits, totals, averages)
-        models = state["models"]
+        models: dict[str, Any] = state["models"]
         reads_totals = self._reads_totals
         for plan in self._plans:
             key = plan.key
             half_life = plan.half_life
-            ms = models.get(key)
+            ms: dict[str, Any] | None = models.get(key)
             if ms is None:
                 ms = models[key] = {"half_life": half_life}
             elif ms.get("half_life", 0) != half_life:  # merges read it; a new version may change it
@@ -372,9 +393,14 @@ class Scorer:
                 if reads_totals:
                     totals[key] = plan.clamped(total_of(ms, now, half_life))
                 continue  # its trait rules are looked at when a run starts
-            traits_changed = ms.get("traits") != signature
-            if traits_changed:
-                ms["traits"] = signature
+            if same_traits and "traits" in ms:
+                traits_changed = False
+            else:
+                if signature is None:
+                    signature = self._signature(traits)
+                traits_changed = ms.get("traits") != signature
+                if traits_changed:
+                    ms["traits"] = signature
             learned = plan.learned
             if learned is not None:
                 if traits_changed:
@@ -451,6 +477,10 @@ class _Plan:
         self.learned = model.learned
         self.scenario = model.scope.scenario
         self.stage_names = frozenset(name for name, _ in model.stages)
+        self.bands = model.bands
+        self.stages = model.stages
+        self.cap_min = model.cap_min
+        self.cap_max = model.cap_max
         scope = model.scope
         self.scoped = any(v is not None for v in (scope.site, scope.channel, scope.source))
         self.session_limits = tuple(
@@ -487,7 +517,7 @@ class _Plan:
         self.state_on_models = tuple(state_on_models)
 
     def clamped(self, total: float) -> float:
-        return clamp(total, self.model.cap_min, self.model.cap_max)
+        return clamp(total, self.cap_min, self.cap_max)
 
 
 def _in_rule_order(runs: list[tuple[int, EventRun]]) -> tuple[EventRun, ...]:
@@ -700,7 +730,8 @@ class _Context:
         self.totals = totals
         self.averages = averages
         sid = (event.session_id if event else None) or "-"
-        self.session: Stats = state["sessions"].get(sid) or new_stats()
+        sessions: dict[str, Stats] = state["sessions"]
+        self.session: Stats = sessions.get(sid) or new_stats()
         """The event's session aggregates (after the event was observed)."""
 
     def metric(self, cond: MetricCond) -> float:
@@ -809,9 +840,21 @@ def _compiled_metric(cond: MetricCond, steps_only: bool) -> Test:
         bound = float(operand)  # metrics are always numbers: compare them directly
         name = cond.metric
         if cond.per == "session" and name in _PLAIN_STATS:  # the commonest metric rule
-            return lambda ctx: bound_test(float(ctx.session.get(name, 0.0)), bound)
+            return _session_test(name, metric_cmp.op, bound)
         return lambda ctx: bound_test(value(ctx), bound)
     return lambda ctx: compare(value(ctx), metric_cmp)
+
+
+def _session_test(name: str, op: str, bound: float) -> Test:
+    """A session aggregate against a number, with the comparison written out: compiled, it is
+    one instruction, where a call to an `operator` function costs more than the rest."""
+    if op == "gt":
+        return lambda ctx: ctx.session.get(name, 0.0) > bound
+    if op == "gte":
+        return lambda ctx: ctx.session.get(name, 0.0) >= bound
+    if op == "lt":
+        return lambda ctx: ctx.session.get(name, 0.0) < bound
+    return lambda ctx: ctx.session.get(name, 0.0) <= bound
 
 
 _NUMERIC: dict[str, Callable[[float, float], bool]] = {
@@ -868,10 +911,10 @@ def clamp(total: float, low: float | None, high: float | None) -> float:
     return total
 
 
-def total_of(ms: Mapping[str, Any], now: int, half_life_ms: float | None) -> float:
+def total_of(ms: dict[str, Any], now: int, half_life_ms: float | None) -> float:
     """The model's raw total at `now`: fixed points plus the decaying sum brought to `now`."""
     total = float(ms.get("fixed", 0.0))
-    decaying = ms.get("decaying")
+    decaying: list[float] | None = ms.get("decaying")
     if decaying:
         total += decayed(decaying[0], decaying[1], now, half_life_ms)
     return total

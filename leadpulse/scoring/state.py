@@ -7,7 +7,6 @@ and replay are one code path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 State = dict[str, Any]
@@ -33,7 +32,7 @@ def new_stats() -> Stats:
     return {}
 
 
-def observe(event_type: str, ts: int, fields: Mapping[str, Any], *aggregates: Stats) -> None:
+def observe(event_type: str, ts: int, fields: dict[str, Any], *aggregates: Stats) -> None:
     """Fold one event into aggregates: its session's and the lifetime's (what the event adds
     is worked out once for both)."""
     props = fields.get("properties") or {}
@@ -52,7 +51,8 @@ def observe(event_type: str, ts: int, fields: Mapping[str, Any], *aggregates: St
         stats["events"] = stats.get("events", 0.0) + 1
         if not stats.get("first_ts"):
             stats["first_ts"] = ts
-        stats["last_ts"] = max(stats.get("last_ts", 0.0), ts)
+        if ts > stats.get("last_ts", 0.0):
+            stats["last_ts"] = ts
         if added is not None and amount:
             stats[added] = stats.get(added, 0.0) + amount
         elif depth:

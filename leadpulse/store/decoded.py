@@ -10,15 +10,21 @@ keeps the states it last read or wrote, decoded, by subject. An entry is as good
 - a rollback drops all entries (the failed units may have changed states in place), and so
   does a new driver connection (the writer connects again when its connection broke).
 
+The states are kept on the driver's connection itself, a `sqlite3.Connection` whose `rollback`
+forgets them (store.engine makes SQLite connections of this kind): every rollback reaches the
+driver — the writer's, a `with conn.begin()` that raised, the pool's reset — and this costs
+nothing on the way, where a SQLAlchemy `rollback` listener made every statement of every
+transaction look for listeners (docs/decisions.md).
+
 PostgreSQL has several writers (`serve --workers`) and no such cheap version: states are read
 every time there.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store.locks import begin_writing
@@ -30,17 +36,24 @@ CAPACITY = 10_000
 """Subjects kept; the least recently used go first. A state takes about 4 KB decoded (a
 visitor of the benchmark's three models), so at most about 40 MB."""
 
-_KEY = "leadpulse.decoded_states"
-
 
 class _Decoded:
-    __slots__ = ("driver", "states", "transaction", "version")
+    __slots__ = ("states", "transaction", "version")
 
-    def __init__(self, driver: Any, version: int) -> None:
-        self.driver = driver
+    def __init__(self, version: int) -> None:
         self.version = version
         self.transaction: object = None
         self.states: dict[Subject, Any] = {}
+
+
+class KeepingConnection(sqlite3.Connection):
+    """sqlite3's connection with the states kept for it; a rollback forgets them."""
+
+    kept: _Decoded | None = None
+
+    def rollback(self) -> None:
+        self.kept = None
+        super().rollback()
 
 
 def get(conn: Connection, subject: Subject) -> Any:
@@ -76,30 +89,27 @@ def drop(conn: Connection, subject: Subject) -> None:
 
 
 def forget(conn: Connection) -> None:
-    """States were deleted on this connection (or its transaction rolled back): forget every
-    one kept."""
-    conn.info.pop(_KEY, None)
+    """States were deleted on this connection: forget every one kept."""
+    driver = conn.connection.dbapi_connection
+    if isinstance(driver, KeepingConnection):
+        driver.kept = None
 
 
 def _kept(conn: Connection, *, start: bool) -> _Decoded | None:
     """The connection's kept states, checked once per transaction against the database's
     version; `start` begins keeping them on a SQLite connection that does not yet."""
-    kept: _Decoded | None = conn.info.get(_KEY)
+    driver = conn.connection.dbapi_connection
+    if not isinstance(driver, KeepingConnection):  # PostgreSQL (or an engine made elsewhere)
+        return None
+    kept = driver.kept
     transaction = conn.get_transaction()
     if kept is not None and kept.transaction is transaction and transaction is not None:
         return kept
-    if (kept is None and not start) or transaction is None or conn.dialect.name != "sqlite":
-        return None
-    driver = conn.connection.driver_connection
-    if driver is None:
+    if (kept is None and not start) or transaction is None:
         return None
     begin_writing(conn)  # no other connection commits between this version and our writes
     version = driver.execute("PRAGMA data_version").fetchone()[0]
-    if kept is None or kept.driver is not driver or kept.version != version:
-        kept = _Decoded(driver, version)
-        conn.info[_KEY] = kept
-        engine = conn.engine
-        if not sa.event.contains(engine, "rollback", forget):
-            sa.event.listen(engine, "rollback", forget)
+    if kept is None or kept.version != version:
+        kept = driver.kept = _Decoded(version)
     kept.transaction = transaction
     return kept

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from leadpulse.core.errors import ConfigError
+from leadpulse.store.decoded import KeepingConnection
 
 
 def _json_dumps(value: Any) -> str:
@@ -31,7 +32,8 @@ def create_engine(url: str) -> Engine:
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if backend == "sqlite":
-        engine = sa.create_engine(parsed, **kwargs)
+        # connections that keep decoded scoring states for the writer (store.decoded)
+        engine = sa.create_engine(parsed, connect_args={"factory": KeepingConnection}, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":

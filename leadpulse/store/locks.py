@@ -75,8 +75,10 @@ def try_hold(conn: Connection, name: str) -> bool:
 
 
 def begin_writing(conn: Connection) -> None:
-    """SQLite: begin the transaction as the database's writer now, unless it is already."""
-    driver = conn.connection.driver_connection
+    """SQLite: begin the transaction as the database's writer now, unless it is already.
+    (sqlite3's connection is its DBAPI connection: `dbapi_connection` is an attribute, where
+    `driver_connection` is a chain of properties, and this runs on every collect request.)"""
+    driver = conn.connection.dbapi_connection
     if driver is not None and not driver.in_transaction:
         driver.execute("BEGIN IMMEDIATE")
 

@@ -118,11 +118,25 @@ def stored_states(conn: Connection, subjects: Sequence[int], *, leads: bool) -> 
     return {r[0]: r[1] for r in execute(conn, sql, tuple(subjects))}
 
 
+_UPDATE = {
+    "lead": "UPDATE score_states SET state = ?, updated_at = ? WHERE lead_id = ?",
+    "visitor": "UPDATE score_states SET state = ?, updated_at = ? WHERE visitor_id = ?",
+}
+
+
 def save_state(
-    conn: Connection, lead_id: int | None, visitor_id: int | None, state: Any, at: int
+    conn: Connection,
+    lead_id: int | None,
+    visitor_id: int | None,
+    state: Any,
+    at: int,
+    *,
+    stored: bool = False,
 ) -> None:
     kind, subject = _subject(lead_id, visitor_id)
-    execute(conn, _SAVE[kind], (subject, orjson.dumps(state).decode(), at))
+    text = orjson.dumps(state).decode()
+    if not stored or not execute(conn, _UPDATE[kind], (text, at, subject)).rowcount:
+        execute(conn, _SAVE[kind], (subject, text, at))
     decoded.put(conn, (kind == "lead", subject), state)
 
 
