@@ -43,10 +43,33 @@ def compiled_fields(where: tuple[FieldCond, ...]) -> FieldsTest:
     return lambda values, event_type: fields_match(values, where, event_type)
 
 
+def pattern_field(where: tuple[FieldCond, ...]) -> str | None:
+    """The field whose value alone decides `where`, when `compiled_fields` makes a page-pattern
+    test of it (`url: {matches: …}`); None for any other `where`."""
+    if len(where) == 1 and _is_pattern(where[0]):
+        return where[0].field
+    return None
+
+
+def field_value(values: dict[str, Any], name: str) -> Any:
+    """A plain field as a page-pattern test reads it: the event's own, else the property of
+    that name."""
+    value = values.get(name, _MISSING)
+    if value is _MISSING:
+        props = values.get("properties")
+        value = props.get(name) if isinstance(props, Mapping) else None
+    return value
+
+
+def _is_pattern(cond: FieldCond) -> bool:
+    name = cond.field
+    return cond.compare.op == "matches" and "." not in name and name != "type"
+
+
 def _matches_test(cond: FieldCond) -> FieldsTest | None:
-    name, cmp = cond.field, cond.compare
-    if cmp.op != "matches" or "." in name or name == "type":
+    if not _is_pattern(cond):
         return None
+    name, cmp = cond.field, cond.compare
     operand = cmp.operand
     tests = tuple(
         _pattern_test(str(p)) for p in (operand if isinstance(operand, tuple) else (operand,))
@@ -54,10 +77,7 @@ def _matches_test(cond: FieldCond) -> FieldsTest | None:
     known: dict[Any, bool] = {}
 
     def test(values: dict[str, Any], _event_type: str) -> bool:
-        value = values.get(name, _MISSING)
-        if value is _MISSING:
-            props = values.get("properties")
-            value = props.get(name) if isinstance(props, Mapping) else None
+        value = field_value(values, name)
         try:
             return known[value]
         except KeyError:

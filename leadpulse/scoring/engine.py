@@ -23,7 +23,13 @@ from typing import Any, NamedTuple
 import orjson
 
 from leadpulse.core.compare import lookup
-from leadpulse.scoring.conditions import FieldsTest, compare, compiled_fields
+from leadpulse.scoring.conditions import (
+    FieldsTest,
+    compare,
+    compiled_fields,
+    field_value,
+    pattern_field,
+)
 from leadpulse.scoring.learned import Learned
 from leadpulse.scoring.model import (
     AllCond,
@@ -55,6 +61,9 @@ SESSION_KEPT_MS = DAY_MS
 may arrive late (a tracker queue flushed on the next visit), but not a day late."""
 _SIGNATURES_KEPT = 4096
 """Traits signatures remembered by their encoding."""
+_PAGES_KNOWN = 4_096
+"""Page values each model and event type remembers the page-pattern rules left to run for:
+a site's pages repeat; unique URLs (tracking parameters) fill it and are looked at anew."""
 _MAX_TIMES = 10_000
 """Times kept per counted event kind and scope when some condition counts it without a window
 (the others keep their widest window's, `_Counted`)."""
@@ -412,8 +421,8 @@ class Scorer:
                     totals[key] = float(ms.get("fixed", 0.0))
                 continue
             if event is not None and (not plan.scoped or _in_scope(plan.model, event, traits)):
-                for run in plan.by_type.get(event.type, plan.any_type):
-                    run(ms, event, ctx, entries)
+                for run in plan.runs(event):
+                    run.run(ms, event, ctx, entries)
             for turn in plan.state if traits_changed or event is None else plan.state_on_models:
                 turn(ms, ctx, now, entries)
             if reads_totals:
@@ -450,9 +459,8 @@ _METRIC_TRIGGERS = {
 }
 """Event types that can change a metric; any other metric may change with any event."""
 
-EventRun = Callable[[dict[str, Any], Happening, "_Context", list[Entry]], None]
-"""An event or metric rule ready to run: (model state, event, context, entries to add to).
-It books what it gives in the model state and appends the entries."""
+_TypeRuns = tuple[tuple["EventRun", ...], str | None, dict[Any, tuple["EventRun", ...]]]
+"""An event type's rules, the field its page-pattern rules read, and the rules left by value."""
 
 StateRun = Callable[[dict[str, Any], "_Context", int, list[Entry]], None]
 """A state rule ready to run: (model state, context, now, entries to add to)."""
@@ -491,7 +499,7 @@ class _Plan:
             f"{r.key}|" for r in model.rules
             if rule_kind(r) == "metric" and (m := _top_metric(r.when)) and m.per == "session"
         )  # fmt: skip
-        """Prefixes of per-session thresholds reached (`_metric_run`'s scopes)."""
+        """Prefixes of per-session thresholds reached (`_MetricRule`'s scopes)."""
         self.reads_totals = any(
             isinstance(n, ModelCond) for r in model.rules for n in _walk(r.when)
         )
@@ -506,18 +514,50 @@ class _Plan:
                 if any(isinstance(n, ModelCond) for n in _walk(rule.when)):
                     state_on_models.append(turn)
                 continue
-            run = (_event_run if kind == "event" else _metric_run)(published, rule)
+            run = (_EventRule if kind == "event" else _MetricRule)(published, rule)
             for event_type in _triggers(rule, kind):
                 by_type.setdefault(event_type, []).append((index, run))
         every_type = by_type.pop("*", [])
         self.any_type = tuple(run for _, run in every_type)
         """The rules an event of a type not in `by_type` can fire."""
-        self.by_type = {t: _in_rule_order(runs + every_type) for t, runs in by_type.items()}
-        self.state = tuple(state)
+        self.by_type: dict[str, _TypeRuns] = {}
+        """By event type: its rules; when its page-pattern rules all read one field, that
+        field and, by its value, the rules left to run (`runs`)."""
+        for event_type, pairs in by_type.items():
+            runs = _in_rule_order(pairs + every_type)
+            fields = {r.pattern for r in runs if isinstance(r, _EventRule) and r.pattern}
+            self.by_type[event_type] = (runs, fields.pop() if len(fields) == 1 else None, {})
+        self.state: tuple[StateRun, ...] = tuple(state)
         self.state_on_models = tuple(state_on_models)
 
     def clamped(self, total: float) -> float:
         return clamp(total, self.cap_min, self.cap_max)
+
+    def runs(self, event: Happening) -> tuple[EventRun, ...]:
+        """The event and metric rules `event` can fire. Page-pattern rules whose pattern does
+        not match are left out by one lookup of the page's value: a site has many such rules
+        (a page, a price list, a blog post …) and most pages match none of them."""
+        planned = self.by_type.get(event.type)
+        if planned is None:
+            return self.any_type
+        runs, name, known = planned
+        if name is None:
+            return runs
+        value = event.fields.get(name)
+        if value is None:  # or not there: then it may be a property
+            value = field_value(event.fields, name)
+        try:
+            left = known.get(value)
+        except TypeError:  # not hashable (a list or an object): each rule tests it
+            return runs
+        if left is None:
+            left = tuple(
+                r for r in runs if not isinstance(r, _EventRule) or r.pattern is None
+                or r.may_match(event)
+            )  # fmt: skip
+            if len(known) < _PAGES_KNOWN:
+                known[value] = left
+        return left
 
 
 def _in_rule_order(runs: list[tuple[int, EventRun]]) -> tuple[EventRun, ...]:
@@ -526,46 +566,72 @@ def _in_rule_order(runs: list[tuple[int, EventRun]]) -> tuple[EventRun, ...]:
     return tuple(dict(sorted(runs, key=lambda pair: pair[0])).values())
 
 
-def _event_run(published: Published, rule: Rule) -> EventRun:
+class EventRun:
+    """An event or metric rule ready to run on an event: it books what it gives in the model
+    state and appends the entries. A compiled class rather than a closure: the engine calls
+    one for every rule an event can fire, and a method of a compiled class is a direct call,
+    where calling a closure goes through Python's calling convention (and its arguments are
+    checked again on the way in)."""
+
+    def run(self, ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        raise NotImplementedError
+
+
+class _EventRule(EventRun):
     """An event rule: its points once per matching event, within its limit. The event's
     fields are tested first (most events match no rule, and page patterns remember their
     answers), then the limit, so an exhausted rule costs no other condition test."""
-    model_key, version, key = published.model.key, published.version, rule.key
-    half_life = _half_life_ms(published.model)
-    limit = rule.limit
-    times = limit.times if limit is not None else None
-    cap = limit.points if limit is not None and rule.points > 0 else None
-    scope_of = _limit_scoper(rule)
-    cond = rule.when
-    # a lone event condition is planned only for its own type (or `*`): only `where` is left
-    fields = compiled_fields(cond.where) if isinstance(cond, EventCond) and cond.where else None
-    test = None if isinstance(cond, EventCond) else _compiled(cond, False)
 
-    give = _giver(rule)
+    def __init__(self, published: Published, rule: Rule) -> None:
+        self.model_key, self.version, self.key = published.model.key, published.version, rule.key
+        self.half_life = _half_life_ms(published.model)
+        limit = rule.limit
+        self.times = limit.times if limit is not None else None
+        self.cap = limit.points if limit is not None and rule.points > 0 else None
+        self.scope_of = _limit_scoper(rule)
+        cond = rule.when
+        # a lone event condition is planned only for its own type (or `*`): only `where` is left
+        self.fields = (
+            compiled_fields(cond.where) if isinstance(cond, EventCond) and cond.where else None
+        )
+        self.test = None if isinstance(cond, EventCond) else _compiled(cond, False)
+        self.pattern = (
+            pattern_field(cond.where) if isinstance(cond, EventCond) and cond.where else None
+        )
+        """The field this rule only matches a page pattern against (`_Plan.runs`)."""
+        self.give = _giver(rule)
 
-    def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+    def may_match(self, event: Happening) -> bool:
+        """Whether the event's fields pass this rule's own test."""
+        fields = self.fields
+        return fields is None or fields(event.fields, event.type)
+
+    def run(self, ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        fields = self.fields
         if fields is not None and not fields(event.fields, event.type):
             return  # first: most events match no rule's fields, and the answer is remembered
-        scope = scope_of(event.session_id, event.ts)
+        scope = self.scope_of(event.session_id, event.ts)
+        times = self.times
         if times is not None:
             used = ms.get("times")
             if used is not None and times <= used.get(scope, 0):
                 return
+        cap = self.cap
         if cap is not None:
             given = ms.get("points")
-            if given is not None and cap <= given.get(key, 0.0):
+            if given is not None and cap <= given.get(self.key, 0.0):
                 return
+        test = self.test
         if test is not None and not test(ctx):
             return
-        points = give(ms, scope)
+        points = self.give(ms, scope)
         if points == 0:
             return
         uid = event.uid
-        entry = Entry(model_key, version, key, "e:" + uid, points, event.ts, uid, True)
-        _book(ms, entry, half_life)
+        entry = Entry(self.model_key, self.version, self.key, "e:" + uid, points, event.ts, uid,
+                      True)  # fmt: skip
+        _book(ms, entry, self.half_life)
         out.append(entry)
-
-    return run
 
 
 def _limit_scoper(rule: Rule) -> Callable[[str | None, int], str]:
@@ -582,49 +648,50 @@ def _limit_scoper(rule: Rule) -> Callable[[str | None, int], str]:
     return lambda _session, _ts: key
 
 
-def _metric_run(published: Published, rule: Rule) -> EventRun:
+class _MetricRule(EventRun):
     """A metric rule: its points when the aggregate reaches the threshold (once per scope) or
-    once per step of `every`. A threshold already reached in its scope costs no test."""
-    model_key, version, key = published.model.key, published.version, rule.key
-    half_life = _half_life_ms(published.model)
-    metric = _top_metric(rule.when)
-    assert metric is not None  # a metric rule has a metric condition
-    per_session = metric.per == "session"
-    prefix = key + "|"
-    every, after = metric.every, metric.after
-    test = _compiled(rule.when, False)
-    steps_test = _compiled(rule.when, True)
-    value = _reader(metric)
-    scope_of = _limit_scoper(rule)
-    give = _giver(rule)
+    once per step of `every`. The threshold is tested first: most events leave most metric
+    rules below theirs, and the test is cheaper than finding the scope's record."""
 
-    def run(ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+    def __init__(self, published: Published, rule: Rule) -> None:
+        self.model_key, self.version, self.key = published.model.key, published.version, rule.key
+        self.half_life = _half_life_ms(published.model)
+        metric = _top_metric(rule.when)
+        assert metric is not None  # a metric rule has a metric condition
+        self.per_session = metric.per == "session"
+        self.prefix = rule.key + "|"
+        self.every, self.after = metric.every, metric.after
+        self.test = _compiled(rule.when, bool(metric.every))
+        self.value = _reader(metric)
+        self.scope_of = _limit_scoper(rule)
+        self.give = _giver(rule)
+
+    def run(self, ms: dict[str, Any], event: Happening, ctx: _Context, out: list[Entry]) -> None:
+        if not self.test(ctx):
+            return
         session = event.session_id
-        scope = prefix + (session or "-") if per_session else key
+        scope = self.prefix + (session or "-") if self.per_session else self.key
         fired: dict[str, int] | None = ms.get("fired")
         if fired is None:
             fired = ms["fired"] = {}
         done = fired.get(scope, 0)
+        every = self.every
         if every:
-            if not steps_test(ctx):
-                return
-            steps = math.floor((value(ctx) - after) / every)
-        elif done >= 1 or not test(ctx):
-            return  # a threshold fires once per scope: nothing left to look at
+            steps = math.floor((self.value(ctx) - self.after) / every)
+        elif done >= 1:
+            return  # a threshold fires once per scope
         else:
             steps = 1
         while done < steps:
             done += 1
             fired[scope] = done
-            points = give(ms, scope_of(session, event.ts))
+            points = self.give(ms, self.scope_of(session, event.ts))
             if points == 0:
                 break
-            entry = Entry(model_key, version, key, f"m:{scope}:{done}", points, event.ts,
-                          event.uid, True)  # fmt: skip
-            _book(ms, entry, half_life)
+            entry = Entry(self.model_key, self.version, self.key, f"m:{scope}:{done}", points,
+                          event.ts, event.uid, True)  # fmt: skip
+            _book(ms, entry, self.half_life)
             out.append(entry)
-
-    return run
 
 
 def _state_run(published: Published, rule: Rule) -> StateRun:
