@@ -10,19 +10,18 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput
-from leadpulse.core.types import EventRecord, Touch, VisitContext
+from leadpulse.core.types import EventRecord, VisitContext
 from leadpulse.scoring import Entry, Happening, Published, Score, Scorer, State, empty_state
 from leadpulse.scoring.parse import parse_model
 from leadpulse.scoring.state import HELD
+from leadpulse.scoring.visit import enrich, event_fields, happening, scoring_traits
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
 from leadpulse.store import locks
@@ -103,7 +102,7 @@ class ScoringStep:
         subject_visitor = None if lead_id is not None else visitor_id
         stored: State | None = self._load(conn, lead_id, subject_visitor)
         state = stored if stored is not None else empty_state()
-        enriched = _enrich(state, ctx, next((r.touch for r in records if r.touch), None))
+        enriched = enrich(state, ctx, next((r.touch for r in records if r.touch), None))
         same = stored is not None and not enriched  # a visitor's next event, most often
         traits = scoring_traits(state)
         entries: list[Entry] = []
@@ -242,73 +241,8 @@ def _site_averages(conn: Connection) -> dict[str, dict[str, float]]:
     return {keys[site_id]: values for site_id, values in measured.items() if site_id in keys}
 
 
-def happening(record: EventRecord, ctx: VisitContext, site_key: str) -> Happening:
-    fields = _fields(record.url, record.referrer, record.title, record.properties, ctx.country,
-                     ctx.browser, ctx.device, ctx.language)  # fmt: skip
-    touch = record.touch
-    if touch is not None:
-        fields["channel"] = touch.channel
-        fields["source"] = touch.source
-        fields["medium"] = touch.medium
-        fields["campaign"] = touch.campaign
-        fields["keyword"] = touch.keyword
-    return Happening(record.uid, record.type, record.ts, record.session_id, fields, site_key)
-
-
-def _fields(
-    url: str | None,
-    referrer: str | None,
-    title: str | None,
-    properties: Any,
-    country: str | None,
-    browser: str | None,
-    device: str | None,
-    language: str | None,
-) -> dict[str, Any]:
-    """The fields `event` conditions see (besides the touch's)."""
-    return {"url": url, "path": _path(url) if url else None, "referrer": referrer, "title": title,
-            "properties": properties, "country": country, "browser": browser, "device": device,
-            "language": language}  # fmt: skip
-
-
-@lru_cache(maxsize=16_384)
-def _path(url: str) -> str:
-    """A page's path; sites have few pages, so each URL is parsed once."""
-    return urlsplit(url).path
-
-
 def _at(record: EventRecord) -> int:
     return record.ts
-
-
-def _enrich(state: State, ctx: VisitContext, touch: Touch | None) -> bool:
-    """What Leadpulse found out about the subject; the first touch is kept. Whether it
-    changed the subject's traits."""
-    found = state.get("enrichment")
-    changed = found is None
-    if found is None:
-        found = state["enrichment"] = {}
-    for name in ("country", "region", "city", "language", "browser", "os", "device"):
-        value = getattr(ctx, name)
-        if value is not None and found.get(name) != value:
-            found[name] = value
-            changed = True
-    if touch is not None and "channel" not in found:
-        found |= {
-            "channel": touch.channel,
-            "source": touch.source,
-            "medium": touch.medium,
-            "campaign": touch.campaign,
-            "keyword": touch.keyword,
-            "landing_page": touch.landing_page,
-        }
-        changed = True
-    return changed
-
-
-def scoring_traits(state: State) -> dict[str, Any]:
-    """Enrichment with the lead's own traits on top: a sent value wins."""
-    return {**state.get("enrichment", {}), **state.get("sent", {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,7 +367,7 @@ def _held(stored: str | None) -> State:
 
 
 def _enrich_stored(found: dict[str, Any], row: Stored) -> bool:
-    """`_enrich` for a stored event (which keeps country, browser and device, and its touch);
+    """`enrich` for a stored event (which keeps country, browser and device, and its touch);
     whether anything changed."""
     changed = False
     for name, value in (("country", row.country), ("browser", row.browser),
@@ -451,7 +385,7 @@ def _enrich_stored(found: dict[str, Any], row: Stored) -> bool:
 
 def _replayed(row: Stored, site_key: str) -> Happening:
     """`happening` for a stored event."""
-    fields = _fields(row.url, row.referrer, row.title, event_store.properties_of(row),
+    fields = event_fields(row.url, row.referrer, row.title, event_store.properties_of(row),
                      row.country, row.browser, row.device, None)  # fmt: skip
     if row.channel is not None:
         fields |= {"channel": row.channel, "source": row.source, "medium": row.medium,

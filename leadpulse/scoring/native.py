@@ -26,7 +26,7 @@ from importlib.machinery import (
 from pathlib import Path
 from types import ModuleType
 
-COMPILED = ("engine", "state", "conditions")
+COMPILED = ("engine", "state", "conditions", "visit")
 """What every event's scoring runs through: the modules worth compiling."""
 
 log = logging.getLogger(__name__)

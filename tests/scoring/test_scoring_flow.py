@@ -285,3 +285,28 @@ def test_models_are_read_again_only_when_they_change(pipeline: Pipeline) -> None
     assert step.refresh() is second
     now[0] += 600  # the site's averages are due again
     assert step.refresh() is not second
+
+
+def test_a_visitor_whose_enrichment_changes_has_its_trait_rules_looked_at_again(
+    client: TestClient, site: dict[str, str], auth: dict[str, str]
+) -> None:
+    """A visitor's next event skips the trait rules only while nothing enriched it anew: when
+    it comes back on another device, a rule on the device turns off (and back on)."""
+    source = (
+        "key: device\nname: Device\nkind: fit\nbands: {cold: 0}\nrules:\n"
+        "  - key: desktop\n    when: {trait: device, eq: desktop}\n    points: 5\n"
+        "  - key: viewed\n    when: {event: page_view}\n    points: 1\n"
+    )
+    assert client.put("/v1/models/device", content=source, headers=auth).status_code == 200
+    phone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+    )
+    totals = []
+    for agent in (CHROME, CHROME, phone, phone, CHROME):
+        body = {"write_key": site["write_key"], "anonymous_id": "v-device",
+                "events": [{"id": str(uuid.uuid4()), "session_id": "s1", "type": "page_view",
+                            "url": "https://shop.example/"}]}  # fmt: skip
+        r = client.post("/v1/collect", json=body, headers={"user-agent": agent})
+        assert r.status_code == 200, r.text
+        totals.append(r.json()["scores"]["device"]["total"])
+    assert totals == [6, 7, 3, 4, 10]

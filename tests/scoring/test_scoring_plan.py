@@ -133,3 +133,80 @@ def test_a_search_pattern_is_case_insensitive_and_literal() -> None:
     test = compiled_fields((FieldCond("url", Compare("matches", "*/Pricing.html*")),))
     assert test({"url": "https://x/PRICING.HTML?a=1"}, "page_view")
     assert not test({"url": "https://x/pricingxhtml"}, "page_view")  # `.` is no wildcard
+
+
+def pattern_rule(key: str, field: str, pattern: str, points: float = 1) -> Rule:
+    return Rule(
+        key, EventCond("page_view", (FieldCond(field, Compare("matches", pattern)),)), points
+    )
+
+
+PAGE_RULES = (
+    pattern_rule("pricing", "url", "*/pricing*"),
+    pattern_rule("blog", "url", "*/blog/*"),
+    Rule("viewed", EventCond("page_view"), 1),
+    pattern_rule("exact", "url", "https://x/pricing"),
+)
+PAGES = ["https://x/pricing", "https://x/blog/a", "https://x/", "https://x/PRICING?utm=1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([*PAGES, None]), st.sampled_from(["field", "property", "list"])),
+        max_size=12,
+    )
+)
+def test_page_rules_left_out_by_one_lookup_are_those_whose_pattern_fails(
+    pages: list[tuple[str | None, str]],
+) -> None:
+    """A model's page-pattern rules on one field are picked by a lookup of the page (`_Plan.runs`,
+    remembered per page): every event fires exactly the rules whose own test passes — the URL
+    as the event's field, as a property of that name (no field), or a value no lookup can take."""
+    scorer = Scorer([model(*PAGE_RULES)])
+    state = empty_state()
+    for i, (page, where) in enumerate(pages):
+        if where == "field":
+            fields: dict[str, object] = {"url": page}
+        elif where == "property":
+            fields = {"properties": {"url": page}}
+        else:
+            fields = {"properties": {"url": [page]}}
+        happening = Happening(f"e{i}", "page_view", T0 + i, "s1", fields, "shop")
+        expected = [
+            r.key for r in PAGE_RULES
+            if not isinstance(r.when, EventCond) or not r.when.where
+            or compiled_fields(r.when.where)(fields, "page_view")
+        ]  # fmt: skip
+        assert fired(scorer.apply_event(state, happening, {})) == expected
+
+
+def test_rules_on_two_page_fields_are_each_tested() -> None:
+    """No single field decides: nothing is left out by a lookup, each rule tests its own."""
+    scorer = Scorer([model(pattern_rule("pricing", "url", "*/pricing*"),
+                           pattern_rule("docs", "title", "*Docs*"))])  # fmt: skip
+    state = empty_state()
+    both = Happening("a", "page_view", T0, "s1", {"url": "https://x/pricing", "title": "Docs"})
+    none = Happening("b", "page_view", T0 + 1, "s1", {"url": "https://x/", "title": "Home"})
+    assert fired(scorer.apply_event(state, both, {})) == ["pricing", "docs"]
+    assert fired(scorer.apply_event(state, none, {})) == []
+
+
+def test_same_traits_skip_state_rules_only_for_models_scored_before() -> None:
+    """`same_traits`: the caller vouches the traits are those the state was last scored with.
+    A model scored before keeps its state rules as they are; one scored for the first time
+    still looks at them."""
+    polish = Rule("polish", TraitCond("country", Compare("eq", "PL")), 5)
+    viewed = Rule("viewed", EventCond("page_view"), 1)
+    state = empty_state()
+    first = Scorer([model(polish, viewed)])
+    assert fired(first.apply_event(state, event("a", "page_view", T0), {"country": "PL"})) == [
+        "viewed",
+        "polish",
+    ]
+    again = first.apply_event(state, event("b", "page_view", T0 + 1), {"country": "PL"}, True)
+    assert fired(again) == ["viewed"]
+    other = Published(Model("n", "N", "mixed", (polish,)), 1)
+    both = Scorer([model(polish, viewed), other])
+    got = both.apply_event(state, event("c", "page_view", T0 + 2), {"country": "PL"}, True)
+    assert [(e.model, e.rule) for e in got] == [("m", "viewed"), ("n", "polish")]
