@@ -302,7 +302,7 @@ class Scorer:
     def merge(self, into: State, other: State, now: int) -> tuple[State, list[Entry]]:
         """Join two subjects' states; a state rule that was on for both gave its points twice,
         so an entry takes one of them back and the ledger still adds up."""
-        merged = merge_states(into, other)
+        merged = merge_states(into, other, {plan.key: plan.half_life for plan in self._plans})
         entries: list[Entry] = []
         for published in self.models:
             key = published.model.key
@@ -394,9 +394,7 @@ class Scorer:
             half_life = plan.half_life
             ms: dict[str, Any] | None = models.get(key)
             if ms is None:
-                ms = models[key] = {"half_life": half_life}
-            elif ms.get("half_life", 0) != half_life:  # merges read it; a new version may change it
-                ms["half_life"] = half_life
+                ms = models[key] = {}
             local = plan.scenario
             if local is not None and not _in_scenario(state, local, event, now):
                 if reads_totals:

@@ -8,6 +8,7 @@ and replay are one code path.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 State = dict[str, Any]
@@ -70,8 +71,14 @@ def metric_value(stats: Stats, metric: str) -> float:
     return float(stats.get(metric, 0.0))
 
 
-def merge_states(into: State, other: State) -> State:
-    """Combine two subjects' states (a visitor joining a lead, two leads merging)."""
+def merge_states(
+    into: State, other: State, half_lives: Mapping[str, float | None] | None = None
+) -> State:
+    """Combine two subjects' states (a visitor joining a lead, two leads merging).
+    `half_lives`: by model key, the half-life (ms) its decaying points are brought to the later
+    time with; a model not there (no longer published) takes the one its state was saved
+    with by releases that kept it there, else none."""
+    half_lives = half_lives or {}
     merged: State = {
         "sessions": {**other["sessions"], **into["sessions"]},
         "lifetime": _merge_stats(into["lifetime"], other["lifetime"]),
@@ -79,7 +86,11 @@ def merge_states(into: State, other: State) -> State:
     }
     for key, theirs in other["models"].items():
         mine = merged["models"].get(key)
-        merged["models"][key] = theirs if mine is None else _merge_model(mine, theirs)
+        if mine is None:
+            merged["models"][key] = theirs
+        else:
+            half_life = half_lives.get(key, mine.get("half_life"))
+            merged["models"][key] = _merge_model(mine, theirs, half_life)
     counts: dict[str, dict[str, list[int]]] = {}
     for source in (other.get("counts", {}), into.get("counts", {})):
         for key, scopes in source.items():
@@ -105,7 +116,9 @@ def _merge_stats(a: Stats, b: Stats) -> Stats:
     return {k: v for k, v in out.items() if v}
 
 
-def _merge_model(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def _merge_model(
+    a: dict[str, Any], b: dict[str, Any], half_life_ms: float | None
+) -> dict[str, Any]:
     """Counters add up; the decaying sum is brought to the later time and added. State rules
     (`on`) are on when on for either side; `Scorer.merge` books the double count back."""
     out = dict(a)
@@ -119,7 +132,7 @@ def _merge_model(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         for k in {*a.get("on", {}), *b.get("on", {})}
     }
     out["fixed"] = a.get("fixed", 0.0) + b.get("fixed", 0.0)
-    out["decaying"] = _add_decaying(a.get("decaying"), b.get("decaying"), a.get("half_life"))
+    out["decaying"] = _add_decaying(a.get("decaying"), b.get("decaying"), half_life_ms)
     return out
 
 

@@ -141,6 +141,24 @@ def test_behavioural_points_halve_every_half_life_and_bands_follow_time() -> Non
     assert later.band == "cold"
 
 
+def test_a_merge_brings_decaying_points_to_the_later_time_with_the_models_half_life() -> None:
+    """The half-life comes from the published model (states no longer keep a copy); a state
+    saved by a release that kept one, of a model no longer published, still merges with it."""
+    scorer = Scorer([Published(MODEL, 1)])
+    a, b = empty_state(), empty_state()
+    scorer.apply_event(a, view("a", T0, "https://x/pricing"), {})
+    scorer.apply_event(b, view("b", T0 + 14 * DAY_MS, "https://x/pricing"), {})
+    assert "half_life" not in a["models"]["web"]
+    merged, _ = scorer.merge(a, b, T0 + 14 * DAY_MS)
+    assert scorer.score(merged, T0 + 14 * DAY_MS)["web"].total == 7.5 + 15
+    old = {"half_life": 14 * DAY_MS, "decaying": [10.0, T0]}
+    mine, theirs = empty_state(), empty_state()
+    mine["models"]["gone"] = dict(old)
+    theirs["models"]["gone"] = {"decaying": [10.0, T0 + 14 * DAY_MS]}
+    merged, _ = scorer.merge(mine, theirs, T0 + 14 * DAY_MS)
+    assert merged["models"]["gone"]["decaying"] == [15.0, T0 + 14 * DAY_MS]
+
+
 def test_negative_points_and_the_cap() -> None:
     scorer = Scorer([Published(MODEL, 1)])
     state = empty_state()
@@ -168,7 +186,7 @@ def test_a_state_keeps_only_what_is_not_zero_or_empty() -> None:
     assert state["lifetime"] == {"events": 5, "first_ts": T0, "last_ts": T0 + 4000,
                                  "pages_viewed": 5}  # fmt: skip
     assert state["sessions"]["s1"] == state["lifetime"]
-    assert set(state["models"]["web"]) == {"half_life", "traits", "fired", "decaying"}
+    assert set(state["models"]["web"]) == {"traits", "fired", "decaying"}
     assert "counts" not in state
     assert scorer.score(state, T0 + 4000)["web"].total == 10
 
