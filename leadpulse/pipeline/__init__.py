@@ -42,7 +42,7 @@ from leadpulse.pipeline.engage import EngageStep
 from leadpulse.pipeline.outbox import Dispatcher
 from leadpulse.pipeline.replayers import InProcess, Pool, Replayer
 from leadpulse.pipeline.scoring import ScoringStep
-from leadpulse.scoring import Score, Scorer
+from leadpulse.scoring import Score, Scorer, as_dicts
 from leadpulse.store import engage as engage_store
 from leadpulse.store import events as event_store
 from leadpulse.store import leads as lead_store
@@ -311,7 +311,7 @@ class Pipeline:
                         conn, scorer, ref.lead_id, ref.id, site.key, ctx, new, received_at
                     )
                     if lead is not None:
-                        after = {k: v.to_dict() for k, v in scores.items()}
+                        after = as_dicts(scores)
                         queued += self.automate.on_change(
                             conn, automations, lead, before, after, new, received_at
                         )
@@ -523,7 +523,7 @@ class Pipeline:
                 raise NotFound(f"no lead {lead_id}", field="id")
             before = lead_store.scores_of(conn, alive)
             scores = self.scoring.pin_stage(conn, alive, model, stage, at)
-            after = {k: v.to_dict() for k, v in scores.items()}
+            after = as_dicts(scores)
             if self.automate.on_change(
                 conn, self.automate.active(None), alive, before, after, [], at
             ):
@@ -720,7 +720,7 @@ class Pipeline:
         before = lead_store.scores_of(conn, lead_id) if watching else {}
         scores = self.scoring.on_traits(conn, scorer, lead_id, traits, at)
         if watching:
-            after = {k: v.to_dict() for k, v in scores.items()}
+            after = as_dicts(scores)
             if self.automate.on_change(conn, automations, lead_id, before, after, [], at):
                 self.dispatcher.wake()
         return scores

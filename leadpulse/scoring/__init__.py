@@ -10,7 +10,23 @@ from leadpulse.scoring.native import use_sources_if_stale
 
 use_sources_if_stale(Path(__path__[0]))
 # E402: the modules are imported only once the check above chose where from
-from leadpulse.scoring.engine import Entry, Happening, Published, Score, Scorer  # noqa: E402
+from leadpulse.scoring.engine import (  # noqa: E402
+    Entry,
+    Happening,
+    Published,
+    Score,
+    Scorer,
+    as_dicts,
+)
 from leadpulse.scoring.state import State, empty_state  # noqa: E402
 
-__all__ = ["Entry", "Happening", "Published", "Score", "Scorer", "State", "empty_state"]
+__all__ = [
+    "Entry",
+    "Happening",
+    "Published",
+    "Score",
+    "Scorer",
+    "State",
+    "as_dicts",
+    "empty_state",
+]

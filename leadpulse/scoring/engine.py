@@ -132,6 +132,12 @@ class Score:
                 f"band={self.band!r}, stage={self.stage!r})")  # fmt: skip
 
 
+def as_dicts(scores: dict[str, Score]) -> dict[str, dict[str, Any]]:
+    """Scores by model as answers and automations show them (compiled: every collect answer
+    has them)."""
+    return {key: score.to_dict() for key, score in scores.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
     """A model as the engine runs it: its definition and its version number."""

@@ -133,10 +133,13 @@ def save_state(
     *,
     stored: bool = False,
 ) -> None:
+    """`stored`: `state` is the very object `load_state(..., kept=True)` returned in this
+    transaction: its row is there (updated, not upserted), and on SQLite it is kept already."""
     kind, subject = _subject(lead_id, visitor_id)
     text = orjson.dumps(state).decode()
-    if not stored or not execute(conn, _UPDATE[kind], (text, at, subject)).rowcount:
-        execute(conn, _SAVE[kind], (subject, text, at))
+    if stored and execute(conn, _UPDATE[kind], (text, at, subject)).rowcount:
+        return
+    execute(conn, _SAVE[kind], (subject, text, at))
     decoded.put(conn, (kind == "lead", subject), state)
 
 

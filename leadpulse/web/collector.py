@@ -23,6 +23,7 @@ from leadpulse.core import clock
 from leadpulse.core.errors import InvalidInput, LeadpulseError
 from leadpulse.core.types import Site
 from leadpulse.pipeline import Pipeline
+from leadpulse.scoring import as_dicts
 from leadpulse.web.client import RawRequest, client_ip, read_body
 from leadpulse.web.responses import error_body, error_response, json_response, unexpected_response
 
@@ -119,7 +120,7 @@ class Collector:
                 "duplicates": result.duplicates,
                 "visitor": result.visitor,
                 "lead": result.lead,
-                "scores": {key: score.to_dict() for key, score in result.scores.items()},
+                "scores": as_dicts(result.scores),
                 "decisions": result.decisions,
             },
             headers=self._cors(request, site),
@@ -152,7 +153,7 @@ class Collector:
                 "lead": result.lead,
                 "created": result.created,
                 "merged": list(result.merged),
-                "scores": {key: score.to_dict() for key, score in result.scores.items()},
+                "scores": as_dicts(result.scores),
             },
             headers=self._cors(request, site),
         )
