@@ -91,6 +91,8 @@ class UpsertResult:
     merged: tuple[int, ...]
 
 
+_New = tuple[str, VisitorRef, list[EventRecord], bool]
+"""A visitor's events stored: (anonymous id, visitor, the new events, whether it was created)."""
 _Stored = tuple[str, VisitorRef, int, dict[str, Score], list[dict[str, Any]]]
 """What the collect unit gives back per visitor: id, ref, accepted, scores, decisions."""
 
@@ -297,19 +299,25 @@ class Pipeline:
         watching = self.automate.watching(site.key)
         queued = 0
 
-        def unit(conn: Connection) -> list[_Stored]:
+        def store(conn: Connection) -> list[_New]:
+            return [
+                (anon, *_store_events(conn, site, anon, cached[anon], ctx, recs, received_at))
+                for anon, recs in groups.items()
+            ]
+
+        def score(conn: Connection, kept: list[_New]) -> list[_Stored]:
             nonlocal queued
             out = []
-            for anon, recs in groups.items():
-                ref, new = _store_events(conn, site, anon, cached[anon], ctx, recs, received_at)
+            for anon, ref, new, created in kept:
                 scores: dict[str, Score] = {}
                 decisions: list[dict[str, Any]] = []
                 if new and not ref.is_bot:
                     lead = ref.lead_id if watching else None
                     before = lead_store.scores_of(conn, lead) if lead is not None else {}
-                    scores = self.scoring.on_events(
+                    scores, state = self.scoring.on_events(
                         conn, scorer, ref.lead_id, ref.id, site.key, ctx, new, received_at
                     )
+                    _record_seen(conn, ref, new, created, state)
                     if lead is not None:
                         after = as_dicts(scores)
                         queued += self.automate.on_change(
@@ -318,10 +326,12 @@ class Pipeline:
                     decisions = self.engage.on_events(
                         conn, site, (ref.id, ref.lead_id, anon), ctx, new, scores, received_at
                     )
+                elif new:  # a bot's: stored, not scored
+                    _record_seen(conn, ref, new, created, None)
                 out.append((anon, ref, len(new), scores, decisions))
             return out
 
-        stored = await self.writer.run(unit)
+        stored = await self.writer.run_in_two_steps(store, score)
         if queued:
             self.dispatcher.wake()
         accepted = 0
@@ -734,8 +744,10 @@ def _store_events(
     ctx: VisitContext,
     records: list[EventRecord],
     received_at: int,
-) -> tuple[VisitorRef, list[EventRecord]]:
-    """Store a visitor's events; return the visitor and the events that were new."""
+) -> tuple[VisitorRef, list[EventRecord], bool]:
+    """Store a visitor's events; return the visitor, the events that were new and whether
+    the visitor was created. Its row's activity is recorded later, with its scoring state
+    (`_record_seen`)."""
     created = False
     ref = None if cached is None else visitor_store.hold_visitor(conn, cached)
     if ref is None:  # not remembered, or deleted since (its lead erased on another worker)
@@ -751,17 +763,22 @@ def _store_events(
         records=records,
         received_at=received_at,
     )
-    new = [r for r in records if r.uid in inserted]
-    if not new:
-        return ref, []
+    return ref, [r for r in records if r.uid in inserted], created
+
+
+def _record_seen(
+    conn: Connection, ref: VisitorRef, new: list[EventRecord], created: bool, state: str | None
+) -> None:
+    """The visitor's (and its lead's) last-seen time and touches after `new` events, with the
+    subject's scoring `state` in the same UPDATE of its row (store.scores)."""
     touches = [r.touch for r in new if r.touch is not None]
     if created and not touches:
         touches = [_direct_touch(new[0])]
     last = max(r.ts for r in new)
-    record_activity(conn, "visitors", ref.id, last, touches)
-    if ref.lead_id is not None and not ref.is_bot:
-        record_activity(conn, "leads", ref.lead_id, last, touches)
-    return ref, new
+    lead_id = None if ref.is_bot else ref.lead_id
+    record_activity(conn, "visitors", ref.id, last, touches, state if lead_id is None else None)
+    if lead_id is not None:
+        record_activity(conn, "leads", lead_id, last, touches, state)
 
 
 def _unique_slug(conn: Connection, name: str) -> str:

@@ -96,25 +96,28 @@ class ScoringStep:
         ctx: VisitContext,
         records: list[EventRecord],
         now: int,
-    ) -> dict[str, Score]:
+    ) -> tuple[dict[str, Score], str | None]:
+        """Score a visitor's new events: the subject's scores, and its state as the text its
+        row keeps, which the caller writes in the UPDATE that records the row's activity
+        (`store.activity.record_activity`); None when no model is published."""
         if not scorer.models:
-            return {}
+            return {}, None
         subject_visitor = None if lead_id is not None else visitor_id
         stored: State | None = self._load(conn, lead_id, subject_visitor)
         state = stored if stored is not None else empty_state()
         enriched = enrich(state, ctx, next((r.touch for r in records if r.touch), None))
-        same = stored is not None and not enriched  # a visitor's next event, most often
+        kept = stored is not None  # the object load_state keeps: not put again
+        same = kept and not enriched  # a visitor's next event, most often
         traits = scoring_traits(state)
         entries: list[Entry] = []
         for record in sorted(records, key=_at) if len(records) > 1 else records:
             entries += scorer.apply_event(state, happening(record, ctx, site_key), traits, same)
-        kept = stored is not None  # its row is there: updated, not inserted
-        score_store.save_state(conn, lead_id, subject_visitor, state, now, stored=kept)
+        text = score_store.state_text(conn, lead_id, subject_visitor, state, stored=kept)
         score_store.add_entries(conn, lead_id, subject_visitor, entries)
         scores = scorer.score(state, now)
         if lead_id is not None and entries:
             self.remember(conn, lead_id, scores)
-        return scores
+        return scores, text
 
     def on_traits(
         self, conn: Connection, scorer: Scorer, lead_id: int, traits: dict[str, Any], now: int
@@ -125,7 +128,7 @@ class ScoringStep:
         state: State = self._load(conn, lead_id, None) or empty_state()
         state["sent"] = traits
         entries = scorer.apply_traits(state, scoring_traits(state), now)
-        score_store.save_state(conn, lead_id, None, state, now)
+        score_store.save_state(conn, lead_id, None, state)
         score_store.add_entries(conn, lead_id, None, entries)
         scores = scorer.score(state, now)
         self.remember(conn, lead_id, scores)
@@ -160,7 +163,7 @@ class ScoringStep:
         merged = theirs
         if mine is not None:
             merged, entries = scorer.merge(mine, theirs, now)
-        score_store.save_state(conn, lead_id, None, merged, now)
+        score_store.save_state(conn, lead_id, None, merged)
         score_store.add_entries(conn, lead_id, None, entries)
 
     def pin_stage(
@@ -195,7 +198,7 @@ class ScoringStep:
     def _keep(
         self, conn: Connection, lead_id: int, state: State, entries: list[Entry], now: int
     ) -> dict[str, Score]:
-        score_store.save_state(conn, lead_id, None, state, now)
+        score_store.save_state(conn, lead_id, None, state)
         score_store.add_entries(conn, lead_id, None, entries)
         scores = self.scorer.score(state, now)
         self.remember(conn, lead_id, scores)
@@ -317,7 +320,7 @@ def keep(
     score_store.clear_ledgers(conn, subjects, leads=leads)
     for r in page:
         lead_id, visitor_id = (r.subject, None) if leads else (None, r.subject)
-        score_store.save_state(conn, lead_id, visitor_id, r.state, now)
+        score_store.save_state(conn, lead_id, visitor_id, r.state)
         score_store.add_entries(conn, lead_id, visitor_id, r.entries)
         if leads:
             remember(conn, r.subject, scorer.score(r.state, now), primary)

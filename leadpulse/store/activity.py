@@ -11,21 +11,29 @@ from leadpulse.core.types import Touch
 from leadpulse.store.dialect import driver_sql, execute, is_postgres
 
 _SEEN = {
-    table: (
+    (table, with_state): (
         f"UPDATE {table} SET last_seen_at = GREATEST(last_seen_at, ?), "
         "first_touch = COALESCE(first_touch, ?), "
         "last_touch = COALESCE(?, last_touch)"
         + (", channel = COALESCE(channel, ?)" if table == "leads" else "")
+        + (", score_state = ?" if with_state else "")
         + " WHERE id = ?"
     )
     for table in ("visitors", "leads")
+    for with_state in (False, True)
 }
 
 
 def record_activity(
-    conn: Connection, table: str, row_id: int, at: int, touches: list[Touch]
+    conn: Connection,
+    table: str,
+    row_id: int,
+    at: int,
+    touches: list[Touch],
+    score_state: str | None = None,
 ) -> None:
-    """Advance `last_seen_at`; keep the first touch ever received and the newest one.
+    """Advance `last_seen_at`; keep the first touch ever received and the newest one; and
+    write the row's new `score_state` when given (`store.scores.state_text`).
 
     The hot path: one driver-level UPDATE. Touches arrive in order from a tracker; merging
     histories out of order goes through `combine_touches`.
@@ -40,7 +48,9 @@ def record_activity(
     params: tuple[Any, ...] = (at, first, last)
     if table == "leads":
         params += (channel,)
-    execute(conn, _SEEN[table], (*params, row_id))
+    if score_state is not None:
+        params += (score_state,)
+    execute(conn, _SEEN[table, score_state is not None], (*params, row_id))
 
 
 def combine_touches(conn: Connection, table: str, row_id: int, touches: list[Touch]) -> None:

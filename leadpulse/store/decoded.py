@@ -3,8 +3,9 @@
 Every collect request loads its subject's scoring state, and reading and decoding it cost as
 much as scoring the event. A SQLite file has one writer at a time, so the writer's connection
 keeps the states it last read or wrote, decoded, by subject. An entry is as good as its row:
-- every state this connection writes goes through `put` (`store.scores.save_state`), and
-  every delete of states on it drops them (`drop`, `forget`);
+- every state this connection writes goes through `put` (`store.scores.state_text`, which
+  `save_state` and the collect path's activity UPDATE both use), and every delete of states
+  on it drops them (`drop`, `forget`);
 - a commit by any other connection (a CLI rescore or import, another process) changes SQLite's
   `PRAGMA data_version`, read at the first use in each transaction: all entries are dropped;
 - a rollback drops all entries (the failed units may have changed states in place), and so

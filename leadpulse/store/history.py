@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from leadpulse.store.schema import events, leads, outcomes
+from leadpulse.store.schema import LEAD_ROW, events, leads, outcomes
 
 OUTCOME = "outcome"
 """The column with `won` or `lost`."""
@@ -52,7 +52,7 @@ def outcome_rows(conn: Connection, *, with_created: bool = False) -> History:
         .subquery()
     )
     query = (
-        sa.select(leads, decided.c.outcome, decided.c.at.label("decided_at"))
+        sa.select(*LEAD_ROW, decided.c.outcome, decided.c.at.label("decided_at"))
         .join(decided, decided.c.lead_id == leads.c.id)
         .where(leads.c.merged_into.is_(None))
         .order_by(leads.c.id)

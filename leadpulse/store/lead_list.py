@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from leadpulse.core.document import KEY
 from leadpulse.core.errors import InvalidInput
 from leadpulse.store.rows import as_dict
-from leadpulse.store.schema import leads, managers, segment_members
+from leadpulse.store.schema import LEAD_ROW, leads, managers, segment_members
 
 SORTABLE = {
     "score": leads.c.score,
@@ -143,7 +143,7 @@ def list_leads(
         )
     conds = _conditions(f)
     total = conn.execute(sa.select(sa.func.count()).select_from(leads).where(*conds)).scalar_one()
-    q = sa.select(leads).where(*conds)
+    q = sa.select(*LEAD_ROW).where(*conds)
     if cursor:
         value, last_id = decode_cursor(cursor)
         if descending:

@@ -12,6 +12,7 @@ from leadpulse.store import decoded, locks
 from leadpulse.store.dialect import execute, insert_ignore, is_postgres
 from leadpulse.store.rows import as_dict
 from leadpulse.store.schema import (
+    LEAD_ROW,
     automation_firings,
     events,
     exposures,
@@ -22,7 +23,6 @@ from leadpulse.store.schema import (
     outcomes,
     scenario_runs,
     score_ledger,
-    score_states,
     segment_members,
     tasks,
     visitors,
@@ -108,7 +108,7 @@ def hold_survivor(conn: Connection, lead_id: int) -> int | None:
 
 
 def get_lead(conn: Connection, lead_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(leads).where(leads.c.id == lead_id)).first()
+    row = conn.execute(sa.select(*LEAD_ROW).where(leads.c.id == lead_id)).first()
     return None if row is None else as_dict(row)
 
 
@@ -219,9 +219,7 @@ def erase_lead(conn: Connection, lead_id: int) -> int:
     visitor_ids = sa.select(visitors.c.id).where(visitors.c.lead_id.in_(ids))
     conn.execute(sa.delete(score_ledger).where(score_ledger.c.lead_id.in_(ids)))
     conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(visitor_ids)))
-    conn.execute(sa.delete(score_states).where(score_states.c.lead_id.in_(ids)))
-    conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(visitor_ids)))
-    decoded.forget(conn)
+    decoded.forget(conn)  # their states go with their rows
     conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(visitor_ids)))
     conn.execute(sa.delete(outbox).where(outbox.c.lead_id.in_(ids)))
     conn.execute(sa.delete(tasks).where(tasks.c.lead_id.in_(ids)))

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadpulse.store import decoded, locks
-from leadpulse.store.schema import events, exposures, score_ledger, score_states, visitors
+from leadpulse.store.schema import events, exposures, score_ledger, visitors
 
 
 def quiet_anonymous(conn: Connection, seen_before: int, after: int, limit: int) -> list[int]:
@@ -39,8 +39,7 @@ def delete_anonymous(conn: Connection, ids: list[int], seen_before: int) -> tupl
     if not gone:
         return 0, 0
     conn.execute(sa.delete(score_ledger).where(score_ledger.c.visitor_id.in_(gone)))
-    conn.execute(sa.delete(score_states).where(score_states.c.visitor_id.in_(gone)))
-    decoded.forget(conn)
+    decoded.forget(conn)  # their states go with their rows
     conn.execute(sa.delete(exposures).where(exposures.c.visitor_id.in_(gone)))
     removed = conn.execute(sa.delete(events).where(events.c.visitor_id.in_(gone))).rowcount
     conn.execute(sa.delete(visitors).where(visitors.c.id.in_(gone)))

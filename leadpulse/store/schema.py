@@ -83,10 +83,15 @@ leads = sa.Table(
     sa.Column("last_seen_at", Ms, nullable=False),
     sa.Column("merged_into", Id, sa.ForeignKey("leads.id")),
     sa.Column("owner_id", Id, sa.ForeignKey("managers.id"), index=True),
+    sa.Column("score_state", JSON),  # the scoring engine's, while identified (store.scores)
     sa.Index(None, "score", "id"),
     sa.Index(None, "created_at", "id"),
     sa.Index(None, "last_seen_at", "id"),
 )
+
+LEAD_ROW = tuple(c for c in leads.c if c.key != "score_state")
+"""A lead's columns as the API, the list and exports show it: the scoring state is the
+engine's, read on its own (store.scores), and would make every listed row decode it."""
 
 lead_identities = sa.Table(
     "lead_identities",
@@ -128,6 +133,7 @@ visitors = sa.Table(
     sa.Column("last_touch", JSON),
     sa.Column("first_seen_at", Ms, nullable=False),
     sa.Column("last_seen_at", Ms, nullable=False),
+    sa.Column("score_state", JSON),  # the scoring engine's, while anonymous (store.scores)
     sa.UniqueConstraint("site_id", "anonymous_id"),
 )
 
@@ -186,16 +192,6 @@ scoring_models = sa.Table(
     sa.Column("created_at", Ms, nullable=False),
     sa.Column("deleted_at", Ms),
     sa.UniqueConstraint("key", "version"),
-)
-
-score_states = sa.Table(
-    "score_states",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("visitor_id", Id, sa.ForeignKey("visitors.id"), unique=True),
-    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), unique=True),
-    sa.Column("state", JSON, nullable=False),
-    sa.Column("updated_at", Ms, nullable=False),
 )
 
 score_ledger = sa.Table(

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from leadpulse.store import decoded, documents
 from leadpulse.store.dialect import execute, is_postgres
 from leadpulse.store.rows import as_dict
-from leadpulse.store.schema import score_ledger, score_states, scoring_models
+from leadpulse.store.schema import score_ledger, scoring_models
 
 
 class LedgerEntry(Protocol):
@@ -62,18 +62,13 @@ def delete_model(conn: Connection, key: str, at: int) -> int:
 
 
 # -- state -----------------------------------------------------------------------------------
+# A subject's state lives on its own row, `visitors.score_state` while anonymous and
+# `leads.score_state` once identified: a collect request writes it with the row's last-seen
+# time and touches, in the UPDATE it makes anyway (store.activity; docs/decisions.md).
 
-_LOAD = {
-    "lead": "SELECT state FROM score_states WHERE lead_id = ?",
-    "visitor": "SELECT state FROM score_states WHERE visitor_id = ?",
-}
-_SAVE = {
-    "lead": "INSERT INTO score_states (lead_id, state, updated_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (lead_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-    "visitor": "INSERT INTO score_states (visitor_id, state, updated_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (visitor_id) DO UPDATE SET state = excluded.state, "
-    "updated_at = excluded.updated_at",
-}
+_TABLE = {"lead": "leads", "visitor": "visitors"}
+_LOAD = {kind: f"SELECT score_state FROM {table} WHERE id = ?" for kind, table in _TABLE.items()}
+_SAVE = {kind: f"UPDATE {table} SET score_state = ? WHERE id = ?" for kind, table in _TABLE.items()}
 
 
 def _subject(lead_id: int | None, visitor_id: int | None) -> tuple[str, int]:
@@ -97,7 +92,7 @@ def load_state(
         if state is not None:
             return state
     row = execute(conn, _LOAD[kind], (subject,)).fetchone()
-    if row is None:
+    if row is None or row[0] is None:
         return None
     value = row[0]
     state = orjson.loads(value) if isinstance(value, (str, bytes)) else value
@@ -111,17 +106,25 @@ def stored_states(conn: Connection, subjects: Sequence[int], *, leads: bool) -> 
     stored: a rescore compares them as they are and parses the few it needs."""
     if not subjects:
         return {}
-    owner = "lead_id" if leads else "visitor_id"
-    state = "state::text" if is_postgres(conn) else "state"
+    table = "leads" if leads else "visitors"
+    state = "score_state::text" if is_postgres(conn) else "score_state"
     marks = ", ".join("?" * len(subjects))
-    sql = f"SELECT {owner}, {state} FROM score_states WHERE {owner} IN ({marks})"
+    sql = f"SELECT id, {state} FROM {table} WHERE id IN ({marks}) AND score_state IS NOT NULL"
     return {r[0]: r[1] for r in execute(conn, sql, tuple(subjects))}
 
 
-_UPDATE = {
-    "lead": "UPDATE score_states SET state = ?, updated_at = ? WHERE lead_id = ?",
-    "visitor": "UPDATE score_states SET state = ?, updated_at = ? WHERE visitor_id = ?",
-}
+def state_text(
+    conn: Connection, lead_id: int | None, visitor_id: int | None, state: Any, *, stored: bool
+) -> str:
+    """The state as its row keeps it, for a caller that writes it with the row's other
+    columns (`store.activity.record_activity`) or through `save_state`.
+
+    `stored`: `state` is the very object `load_state(..., kept=True)` returned in this
+    transaction, so on SQLite it is kept already; any other is kept from now on."""
+    if not stored:
+        kind, subject = _subject(lead_id, visitor_id)
+        decoded.put(conn, (kind == "lead", subject), state)
+    return orjson.dumps(state).decode()
 
 
 def save_state(
@@ -129,27 +132,22 @@ def save_state(
     lead_id: int | None,
     visitor_id: int | None,
     state: Any,
-    at: int,
     *,
     stored: bool = False,
 ) -> None:
-    """`stored`: `state` is the very object `load_state(..., kept=True)` returned in this
-    transaction: its row is there (updated, not upserted), and on SQLite it is kept already."""
+    """Write the subject's state on its row (`stored` as for `state_text`)."""
     kind, subject = _subject(lead_id, visitor_id)
-    text = orjson.dumps(state).decode()
-    if stored and execute(conn, _UPDATE[kind], (text, at, subject)).rowcount:
-        return
-    execute(conn, _SAVE[kind], (subject, text, at))
-    decoded.put(conn, (kind == "lead", subject), state)
+    text = state_text(conn, lead_id, visitor_id, state, stored=stored)
+    execute(conn, _SAVE[kind], (text, subject))
 
 
 def drop_visitor_state(conn: Connection, visitor_id: int) -> None:
-    conn.execute(sa.delete(score_states).where(score_states.c.visitor_id == visitor_id))
+    execute(conn, _SAVE["visitor"], (None, visitor_id))
     decoded.drop(conn, (False, visitor_id))
 
 
 def drop_lead_state(conn: Connection, lead_id: int) -> None:
-    conn.execute(sa.delete(score_states).where(score_states.c.lead_id == lead_id))
+    execute(conn, _SAVE["lead"], (None, lead_id))
     decoded.drop(conn, (True, lead_id))
 
 

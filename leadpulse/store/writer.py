@@ -16,6 +16,11 @@ Two ways to run, one contract:
   connections overlap. The locks that keep several workers correct (store.locks) keep these
   correct too.
 
+A unit may come in two steps (`run_in_two_steps`): a group runs the first steps of its
+consecutive two-step units, then their second steps, so that work of one kind runs back to
+back while its code and data are still in the CPU's caches. A collect request stores its
+events in the first step and scores them in the second.
+
 If a unit raises, the transaction is rolled back and each unit of that group is re-run in a
 transaction of its own, so one bad unit never takes the others down. Units must therefore only
 touch the database, and leave in-memory state to their callers, after the answer. A unit that
@@ -40,6 +45,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection, Engine
 
 T = TypeVar("T")
+A = TypeVar("A")
 Unit = Callable[[Connection], T]
 Outcome = tuple[Any, BaseException | None]
 log = logging.getLogger(__name__)
@@ -56,6 +62,8 @@ class _Job:
     unit: Callable[[Connection], Any]
     future: asyncio.Future[Any] | concurrent.futures.Future[Any]
     loop: asyncio.AbstractEventLoop | None = None
+    second: Callable[[Connection, Any], Any] | None = None
+    """A two-step unit's second step (`Writer.run_in_two_steps`)."""
 
 
 _STOP = object()
@@ -109,12 +117,25 @@ class Writer:
 
     async def run(self, unit: Unit[T]) -> T:
         """Run `unit` in the next group transaction; return once it is committed."""
+        result: T = await self._run(unit, None)
+        return result
+
+    async def run_in_two_steps(self, first: Unit[A], second: Callable[[Connection, A], T]) -> T:
+        """`run` for the unit `second(conn, first(conn))`. In a group, consecutive two-step
+        units run their first steps one after another, then their second steps: work of one
+        kind back to back keeps its code and data in the CPU's caches (a collect request
+        stores its events, then scores them: docs/decisions.md). Between a unit's two steps
+        only other units' first steps run, in the same transaction."""
+        result: T = await self._run(first, second)
+        return result
+
+    async def _run(self, unit: Unit[Any], second: Callable[[Connection, Any], Any] | None) -> Any:
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[T] = loop.create_future()
+        fut: asyncio.Future[Any] = loop.create_future()
         if self._loop is loop:
-            self._enqueue(_Job(unit, fut))
+            self._enqueue(_Job(unit, fut, None, second))
         else:
-            self._submit(_Job(unit, fut, loop))
+            self._submit(_Job(unit, fut, loop, second))
         return await fut
 
     def run_sync(self, unit: Unit[T]) -> T:
@@ -183,8 +204,14 @@ class Writer:
         results: list[Any] = []
         try:
             with conn.begin():
+                halfway: list[int] = []  # two-step units whose second step is still to run
                 for job in jobs:
+                    if job.second is None:
+                        _second_steps(conn, jobs, results, halfway)
                     results.append(job.unit(conn))
+                    if job.second is not None:
+                        halfway.append(len(results) - 1)
+                _second_steps(conn, jobs, results, halfway)
         except Exception:
             # Re-run one by one so that only the failing unit fails.
             outcomes = []
@@ -205,6 +232,8 @@ class Writer:
                 conn = self._usable(conn)
                 with conn.begin():
                     result = job.unit(conn)
+                    if job.second is not None:
+                        result = job.second(conn, result)
             except Exception as exc:  # handed to the waiting caller
                 if attempt < _ATTEMPTS and _sqlstate(exc) in _RETRYABLE:
                     attempt += 1
@@ -224,6 +253,18 @@ class Writer:
             except Exception:
                 log.debug("closing a failed writer connection raised", exc_info=True)
         return self._engine.connect()
+
+
+def _second_steps(
+    conn: Connection, jobs: list[_Job], results: list[Any], halfway: list[int]
+) -> None:
+    """Run the second steps of the two-step units at `halfway` (indexes into `jobs`), each on
+    its first step's result, which its result replaces."""
+    for i in halfway:
+        second = jobs[i].second
+        assert second is not None
+        results[i] = second(conn, results[i])
+    halfway.clear()
 
 
 def _sqlstate(exc: BaseException) -> str | None:

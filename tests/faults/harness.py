@@ -414,7 +414,11 @@ def scores(db_url: str, model: str = "load") -> Scores:
     try:
         with engine.connect() as conn:
             for lead, visitor, state in conn.execute(
-                sa.text("SELECT lead_id, visitor_id, state FROM score_states")
+                sa.text(
+                    "SELECT id, NULL, score_state FROM leads WHERE score_state IS NOT NULL "
+                    "UNION ALL SELECT NULL, id, score_state FROM visitors "
+                    "WHERE score_state IS NOT NULL"
+                )
             ):
                 st = orjson.loads(state) if isinstance(state, str | bytes) else state
                 key = subject(lead, visitor)
@@ -612,10 +616,7 @@ def check_identity(db_url: str) -> None:
         "SELECT COUNT(*) FROM events e JOIN visitors v ON v.id = e.visitor_id "
         "WHERE v.lead_id IS NOT NULL AND (e.lead_id IS NULL OR e.lead_id <> v.lead_id)"
     )
-    beside = (
-        "SELECT COUNT(*) FROM score_states s JOIN visitors v ON v.id = s.visitor_id "
-        "WHERE v.lead_id IS NOT NULL"
-    )
+    beside = "SELECT COUNT(*) FROM visitors WHERE score_state IS NOT NULL AND lead_id IS NOT NULL"
     try:
         with engine.connect() as conn:
             events = conn.execute(sa.text(astray)).scalar()

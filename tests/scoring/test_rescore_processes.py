@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from starlette.testclient import TestClient
 
 from leadpulse.core import clock
@@ -16,7 +16,7 @@ from leadpulse.pipeline import Pipeline
 from leadpulse.pipeline.scoring import Replayed, keep, replay
 from leadpulse.store import scores as score_store
 from leadpulse.store import subjects as subject_store
-from leadpulse.store.schema import leads, score_ledger, score_states, visitors
+from leadpulse.store.schema import leads, score_ledger, visitors
 from tests.scoring.test_scoring_flow import publish, send
 
 NOW = 1_790_000_000_000
@@ -39,6 +39,13 @@ def _history(client: TestClient, site: dict[str, str], auth: dict[str, str]) -> 
     send(client, wk, "v1", {"type": "page_view", "url": "https://shop.example/price-list"})
 
 
+def _scored(conn: Connection, table: sa.Table) -> list[int]:
+    """The rows of `table` with a scoring state."""
+    return list(
+        conn.execute(sa.select(table.c.id).where(table.c.score_state.is_not(None))).scalars()
+    )
+
+
 def _scoring(engine: Engine) -> dict[str, Any]:
     """Everything a rescore writes, in a comparable form."""
     with engine.connect() as conn:
@@ -49,8 +56,8 @@ def _scoring(engine: Engine) -> dict[str, Any]:
         )  # fmt: skip
         ledger = sorted((tuple(r) for r in rows), key=repr)
         states = {
-            (r[0], r[1]): score_store.load_state(conn, r[0], r[1])
-            for r in conn.execute(sa.select(score_states.c.lead_id, score_states.c.visitor_id))
+            **{(i, None): score_store.load_state(conn, i, None) for i in _scored(conn, leads)},
+            **{(None, i): score_store.load_state(conn, None, i) for i in _scored(conn, visitors)},
         }
         scores = dict(conn.execute(sa.select(leads.c.id, leads.c.score)).all())
     return {"ledger": ledger, "states": states, "scores": scores}

@@ -58,12 +58,12 @@ def _load(conn: Connection, visitor: int) -> dict[str, int] | None:
 
 def _save(conn: Connection, visitor: int, state: dict[str, int]) -> None:
     with conn.begin():
-        score_store.save_state(conn, None, visitor, state, 1)
+        score_store.save_state(conn, None, visitor, state)
 
 
 def _stored(engine: Engine, visitor: int) -> str:
     with engine.connect() as conn:
-        row = conn.exec_driver_sql(f"SELECT state FROM score_states WHERE visitor_id = {visitor}")
+        row = conn.exec_driver_sql(f"SELECT score_state FROM visitors WHERE id = {visitor}")
         return str(row.scalar_one())
 
 
@@ -72,7 +72,7 @@ def test_a_kept_state_is_the_object_last_saved_and_is_not_read_again(writer: Con
     _save(writer, 1, state)
     assert _load(writer, 1) is state
     with writer.begin():  # the row changed on this connection without save_state: not seen
-        writer.exec_driver_sql("UPDATE score_states SET state = '{\"n\": 9}'")
+        writer.exec_driver_sql("UPDATE visitors SET score_state = '{\"n\": 9}'")
     assert _load(writer, 1) is state
 
 
@@ -81,7 +81,7 @@ def test_another_connections_commit_drops_what_was_kept(writer: Connection, url:
     assert _load(writer, 1) == {"n": 1}
     other = create_engine(url)
     with other.begin() as theirs:  # a CLI rescore or import in another process
-        score_store.save_state(theirs, None, 1, {"n": 5}, 2)
+        score_store.save_state(theirs, None, 1, {"n": 5})
     other.dispose()
     assert _load(writer, 1) == {"n": 5}
     assert _load(writer, 2) == {"n": 2}
@@ -91,7 +91,7 @@ def test_a_rollback_drops_states_changed_in_place(writer: Connection, sqlite: En
     with pytest.raises(RuntimeError), writer.begin():
         state = score_store.load_state(writer, None, 1, kept=True)
         state["n"] = 2
-        score_store.save_state(writer, None, 1, state, 2)
+        score_store.save_state(writer, None, 1, state)
         raise RuntimeError("a later statement of the unit failed")
     assert _load(writer, 1) == {"n": 1}
     assert _stored(sqlite, 1) == '{"n":1}'
@@ -109,7 +109,7 @@ def test_deleted_states_are_dropped(writer: Connection) -> None:
 
 def test_reads_that_do_not_keep_leave_nothing_kept(sqlite: Engine) -> None:
     with sqlite.begin() as conn:
-        score_store.save_state(conn, None, 1, {"n": 1}, 1)
+        score_store.save_state(conn, None, 1, {"n": 1})
         state = score_store.load_state(conn, None, 1)
         assert state == {"n": 1}
         assert score_store.load_state(conn, None, 1) is not state

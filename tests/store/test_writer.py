@@ -210,3 +210,69 @@ def test_a_deadlock_between_two_writers_is_run_again(engine: Engine) -> None:
         for w in writers:
             w.stop()
     assert sorted(map(str, results)) == ["lead:1", "lead:2"]
+
+
+def test_two_step_units_run_their_first_steps_then_their_second_steps(engine: Engine) -> None:
+    """A group runs consecutive two-step units' first steps back to back, then their second
+    steps (each on its own first step's result); a plain unit waits for the second steps
+    before it, so it sees everything queued ahead of it done."""
+    writer = Writer(engine)
+    order: list[str] = []
+
+    def first(name: str) -> Callable[[Connection], str]:
+        def step(conn: Connection) -> str:
+            order.append(f"{name}.1")
+            return name
+
+        return step
+
+    def second(conn: Connection, name: str) -> str:
+        order.append(f"{name}.2")
+        return name.upper()
+
+    def plain(conn: Connection) -> str:
+        order.append("plain")
+        return "plain"
+
+    async def serve() -> list[str]:
+        writer.start(asyncio.get_running_loop())
+        try:
+            return await asyncio.gather(
+                writer.run_in_two_steps(first("a"), second),
+                writer.run_in_two_steps(first("b"), second),
+                writer.run(plain),
+                writer.run_in_two_steps(first("c"), second),
+            )
+        finally:
+            writer.stop()
+
+    assert asyncio.run(serve()) == ["A", "B", "plain", "C"]
+    assert order == ["a.1", "b.1", "a.2", "b.2", "plain", "c.1", "c.2"]
+    if engine.dialect.name == "sqlite":
+        assert writer.transactions == 1
+
+
+def test_a_failing_second_step_fails_its_unit_alone(engine: Engine) -> None:
+    """The group is rolled back and each unit runs again alone, both its steps."""
+    writer = Writer(engine)
+
+    def second(conn: Connection, name: str) -> str:
+        if name == "doomed":
+            raise ValueError("bad second step")
+        return name
+
+    async def serve() -> list[object]:
+        writer.start(asyncio.get_running_loop())
+        try:
+            return await asyncio.gather(
+                *(writer.run_in_two_steps(_insert(n), second)  # type: ignore[arg-type]
+                  for n in ("k1", "doomed", "k2")),
+                return_exceptions=True,
+            )  # fmt: skip
+        finally:
+            writer.stop()
+
+    results = asyncio.run(serve())
+    assert results[0] == "k1" and results[2] == "k2"
+    assert isinstance(results[1], ValueError)
+    assert _count(engine) == 2  # the doomed unit's first step was rolled back with it
