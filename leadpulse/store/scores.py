@@ -127,17 +127,10 @@ def state_text(
     return orjson.dumps(state).decode()
 
 
-def save_state(
-    conn: Connection,
-    lead_id: int | None,
-    visitor_id: int | None,
-    state: Any,
-    *,
-    stored: bool = False,
-) -> None:
-    """Write the subject's state on its row (`stored` as for `state_text`)."""
+def save_state(conn: Connection, lead_id: int | None, visitor_id: int | None, state: Any) -> None:
+    """Write the subject's state on its row."""
     kind, subject = _subject(lead_id, visitor_id)
-    text = state_text(conn, lead_id, visitor_id, state, stored=stored)
+    text = state_text(conn, lead_id, visitor_id, state, stored=False)
     execute(conn, _SAVE[kind], (text, subject))
 
 
